@@ -1,0 +1,106 @@
+#include "CLinux.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+// The wire layouts the Swift code relies on. If a header changes, the build fails here, not at run time.
+_Static_assert(sizeof(struct vring_desc) == 16, "virtio 1.2 §2.7.5: descriptor is 16 bytes");
+_Static_assert(sizeof(struct fuse_in_header) == 40, "fuse_in_header");
+_Static_assert(sizeof(struct fuse_out_header) == 16, "fuse_out_header");
+_Static_assert(sizeof(struct fuse_attr) == 88, "fuse_attr");
+_Static_assert(sizeof(struct fuse_entry_out) == 128, "fuse_entry_out");
+_Static_assert(sizeof(struct fuse_init_in) == 64, "fuse_init_in (7.36+)");
+_Static_assert(sizeof(struct fuse_init_out) == 64, "fuse_init_out");
+_Static_assert(sizeof(struct virtio_fs_config) == 40, "virtio 1.2 §5.11.4: tag[36] + num_request_queues");
+
+ssize_t CLinux_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds) {
+    if (nfds > CLINUX_MAX_FDS) { errno = EINVAL; return -1; }
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(int) * CLINUX_MAX_FDS)]; struct cmsghdr align; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    ssize_t r;
+    do { r = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+ssize_t CLinux_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t *nfds, int *truncated) {
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(int) * CLINUX_MAX_FDS)]; struct cmsghdr align; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    *nfds = 0;
+    *truncated = 0;
+    ssize_t r;
+    do { r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (r < 0 && errno == EINTR);
+    if (r < 0) return r;
+    if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) *truncated = 1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int tmp[CLINUX_MAX_FDS];
+        if (n > CLINUX_MAX_FDS) n = CLINUX_MAX_FDS;
+        memcpy(tmp, CMSG_DATA(c), n * sizeof(int));
+        for (size_t i = 0; i < n; i++) {
+            if (*nfds < CLINUX_MAX_FDS) fds[(*nfds)++] = tmp[i];
+            else { close(tmp[i]); *truncated = 1; }
+        }
+    }
+    return r;
+}
+
+int CLinux_pin_current_thread(const int *cpus, size_t count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int CLinux_current_affinity(int *cpus, size_t cap) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -errno;
+    int n = 0;
+    for (int i = 0; i < CPU_SETSIZE && (size_t)n < cap; i++) {
+        if (CPU_ISSET(i, &set)) cpus[n++] = i;
+    }
+    return n;
+}
+
+static long raw_result(long r) { return r < 0 ? -errno : r; }
+
+long CLinux_thread_setresuid(uid_t r, uid_t e, uid_t s) { return raw_result(syscall(SYS_setresuid, r, e, s)); }
+long CLinux_thread_setresgid(gid_t r, gid_t e, gid_t s) { return raw_result(syscall(SYS_setresgid, r, e, s)); }
+long CLinux_thread_setgroups(size_t size, const gid_t *list) { return raw_result(syscall(SYS_setgroups, size, list)); }
+long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, size_t size) {
+    return raw_result(syscall(SYS_openat2, dirfd, path, how, size));
+}
+long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return raw_result(syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags));
+}
+long CLinux_gettid(void) { return syscall(SYS_gettid); }
+
+int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len) { return bind(fd, addr, len); }
+int CLinux_connect(int fd, const struct sockaddr *addr, socklen_t len) { return connect(fd, addr, len); }
+int CLinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }

@@ -1,0 +1,87 @@
+// C shim for what Swift cannot import directly from Glibc and the kernel UAPI headers.
+// Symbols are named CLinux_<c name>. Built with _GNU_SOURCE (Package.swift).
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sched.h>
+#include <pthread.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/xattr.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <linux/fuse.h>
+#include <linux/virtio_ring.h>
+#include <linux/virtio_fs.h>
+#include <linux/virtio_config.h>
+#include <linux/vhost_types.h>
+#include <linux/openat2.h>
+
+/// Largest number of file descriptors one vhost-user message may carry (vhost-user.rst: 32 fds).
+#define CLINUX_MAX_FDS 32
+
+/// sendmsg with SCM_RIGHTS. Returns bytes sent or -1 with errno set. MSG_NOSIGNAL is always added.
+ssize_t CLinux_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/// recvmsg with SCM_RIGHTS for up to CLINUX_MAX_FDS descriptors, MSG_CMSG_CLOEXEC.
+/// Stores received fds in `fds` (capacity CLINUX_MAX_FDS) and their count in `*nfds`.
+/// `*truncated` is set to 1 when MSG_CTRUNC or MSG_TRUNC was reported (fds received are still returned so that the
+/// caller can close them). Returns bytes received, 0 on EOF, -1 with errno set.
+ssize_t CLinux_recvmsg_fds(int sock, void *buf, size_t len, int *fds, size_t *nfds, int *truncated);
+
+/// CPU_ZERO + CPU_SET for each of `cpus`, then pthread_setaffinity_np on the calling thread. Returns 0 or an errno.
+int CLinux_pin_current_thread(const int *cpus, size_t count);
+
+/// sched_getaffinity of the calling thread into `cpus` (capacity `cap`); returns the count or -errno.
+int CLinux_current_affinity(int *cpus, size_t cap);
+
+/// Raw per-thread credential syscalls. Glibc's setresuid/setresgid/setgroups change every thread of the process
+/// (POSIX semantics via signals); the raw syscalls change only the calling thread, which is what the fsdev needs.
+/// Return 0 or -errno.
+long CLinux_thread_setresuid(uid_t r, uid_t e, uid_t s);
+long CLinux_thread_setresgid(gid_t r, gid_t e, gid_t s);
+long CLinux_thread_setgroups(size_t size, const gid_t *list);
+
+/// openat2(2). Returns an fd or -errno.
+long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, size_t size);
+
+/// renameat2(2). Returns 0 or -errno.
+long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// bind/connect/accept4 with plain pointers. In GNU mode Glibc declares them with transparent-union arguments,
+/// which Swift cannot pass; these forward unchanged.
+int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int CLinux_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int CLinux_accept4(int fd, int flags);
+
+/// gettid(2).
+long CLinux_gettid(void);
+
+// Atomics on memory shared with another process (guest RAM, kernel-visible rings). Swift's Atomic cannot be
+// placed over foreign memory, so these are the only way the rings are read and published.
+static inline uint16_t CLinux_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); }
+static inline void CLinux_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); }
+static inline uint32_t CLinux_load_acquire_u32(const void *p) { return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE); }
+static inline void CLinux_store_release_u32(void *p, uint32_t v) { __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); }
+static inline void CLinux_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline void CLinux_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void CLinux_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+
+/// errno of the calling thread (a macro in Glibc).
+static inline int CLinux_errno(void) { extern int *__errno_location(void); return *__errno_location(); }
+
+#endif

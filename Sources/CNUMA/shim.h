@@ -1,0 +1,2 @@
+// libnuma: numa_available() must be checked before any other call.
+#include <numa.h>

@@ -1,0 +1,1 @@
+print("fsdev-microbench: not yet")
