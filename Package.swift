@@ -37,7 +37,9 @@ let package = Package(
         .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"], swiftSettings: gnuSource),
 
         // MARK: - vhost-user protocol
-        .target(name: "VhostUser", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
+        .target(name: "VhostUser",
+                dependencies: ["LinuxSystem", "CLinux", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: gnuSource),
 
         // MARK: - Reactors and the filesystem device
         .target(name: "Reactor", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),

@@ -75,6 +75,8 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let notSupported = Errno(rawValue: EOPNOTSUPP)
     /// Connection reset by peer. The corresponding C error is `ECONNRESET`.
     public static let connectionReset = Errno(rawValue: ECONNRESET)
+    /// Connection refused. The corresponding C error is `ECONNREFUSED`.
+    public static let connectionRefused = Errno(rawValue: ECONNREFUSED)
     /// Protocol error. The corresponding C error is `EPROTO`.
     public static let protocolError = Errno(rawValue: EPROTO)
     /// Operation canceled. The corresponding C error is `ECANCELED`.
