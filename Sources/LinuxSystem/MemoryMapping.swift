@@ -15,10 +15,20 @@ public final class MemoryMapping: @unchecked Sendable {
     public let length: Int
 
     /// Maps `length` bytes of `descriptor` from `offset`. The corresponding C function is `mmap`.
-    /// - Throws: `EINVAL` for a zero or unrepresentable length or offset, or mmap's error.
+    ///
+    /// For a regular file (memfd, tmpfs, hugetlbfs) the range must lie inside the file: mmap itself accepts a range
+    /// past the end, and the first access there would kill the process with SIGBUS.
+    /// - Throws: `EINVAL` for a zero or unrepresentable length or offset or a range past the end of the file, or
+    ///   mmap's error.
     public init(descriptor: FileDescriptor, offset: UInt64, length: UInt64, writable: Bool = true) throws(Errno) {
-        guard length > 0, let len = Int(exactly: length), let off = off_t(exactly: offset) else {
+        guard length > 0, let len = Int(exactly: length), let off = off_t(exactly: offset),
+              case (let end, false) = offset.addingReportingOverflow(length)
+        else {
             throw .invalidArgument
+        }
+        let st = try descriptor.status()
+        if st.st_mode & S_IFMT == S_IFREG {
+            guard let fileSize = UInt64(exactly: st.st_size), end <= fileSize else { throw .invalidArgument }
         }
         let prot = PROT_READ | (writable ? PROT_WRITE : 0)
         let p = mmap(nil, len, prot, MAP_SHARED | MAP_NORESERVE, descriptor.rawValue, off)
