@@ -13,6 +13,12 @@ public final class Epoll: Sendable {
         public var token: UInt64
         /// EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR bits.
         public var events: UInt32
+
+        /// An event record, e.g. to size the array given to `wait(into:timeoutMilliseconds:)`.
+        public init(token: UInt64 = 0, events: UInt32 = 0) {
+            self.token = token
+            self.events = events
+        }
     }
 
     /// Creates an epoll instance. The corresponding C function is `epoll_create1(EPOLL_CLOEXEC)`.
