@@ -31,6 +31,11 @@ public final class DriverQueue {
         public var head: UInt16
         /// Bytes the device says it wrote.
         public var length: UInt32
+
+        public init(head: UInt16, length: UInt32) {
+            self.head = head
+            self.length = length
+        }
     }
 
     /// The RAM the rings and buffers live in.
