@@ -1,0 +1,188 @@
+import FSDev
+import Glibc
+import LinuxSystem
+import Reactor
+
+/// The passthrough device's channel on one reactor: metadata operations run inline, reads and writes go to this
+/// channel's AIO context, lock requests that must wait are retried by this channel's poller. Used only on its
+/// reactor (asserted in `submit`).
+public final class AIOFSChannel: FSChannel, Poller {
+    /// The owning reactor.
+    public let reactor: Reactor
+    let device: AIOFSDevice
+    let aio: AIOManager
+    private var pollerRegistration: PollerRegistration?
+    private var wakeRegistration: WakeRegistration?
+    private var lockWaits: [LockWait] = []
+    private var lastLockRetry: UInt64 = 0
+    private var isShutDown = false
+
+    /// How often a waiting SETLKW / blocking flock is retried.
+    static let lockRetryNanoseconds: UInt64 = 2_000_000
+
+    /// A lock request waiting for a conflicting lock to go away.
+    private struct LockWait {
+        var token: UInt64
+        var target: any FSCompletionTarget
+        var node: NodeID
+        var handle: HandleID
+        var request: AIOFSDevice.LockRequest
+    }
+
+    init(device: AIOFSDevice, reactor: Reactor) throws(Errno) {
+        self.device = device
+        self.reactor = reactor
+        aio = try AIOManager(depth: device.options.queueDepth, reactor: reactor)
+        lockWaits.reserveCapacity(device.options.queueDepth)
+        wakeRegistration = try reactor.registerWakeEventFD(aio.eventFD)
+        pollerRegistration = reactor.registerPoller(self, name: "fsdev-aio")
+    }
+
+    /// Free slots for reads and writes.
+    public var freeRequestSlots: Int { aio.freeSlotCount }
+
+    /// Reads and writes submitted and not yet completed.
+    public var inFlightRequests: Int { aio.inFlight }
+
+    /// Submits `operation`; see `FSChannel` for the contract. Must be called on the channel's reactor.
+    public func submit<Target: FSCompletionTarget>(
+        _ operation: FSOperation, context: RequestContext, token: UInt64, target: Target
+    ) throws(Errno) {
+        reactor.preconditionOnReactor("AIOFSChannel.submit")
+        guard !isShutDown else { throw .badFileDescriptor }
+        switch operation {
+        case .read(let node, let handle, let offset, let size, let buffers):
+            try transfer(write: false, node: node, handle: handle, offset: offset, size: size, buffers: buffers,
+                         token: token, target: target)
+        case .write(let node, let handle, let offset, let size, let buffers):
+            try transfer(write: true, node: node, handle: handle, offset: offset, size: size, buffers: buffers,
+                         token: token, target: target)
+        case .abort(let victim):
+            target.fsdevDidComplete(token: token, result: abort(victim) ? .success(.none)
+                                                                         : .failure(.noSuchFileOrDirectory))
+        case .setlk(let node, let handle, let lock, wait: true) where lock.kind != .unlock:
+            try waitForLock(node: node, handle: handle, .posix(lock), token: token, target: target)
+        case .flock(let node, let handle, let operation, wait: true) where operation != .unlock:
+            try waitForLock(node: node, handle: handle, .flock(operation), token: token, target: target)
+        default:
+            let result = Result { () throws(Errno) -> FSReply in try device.perform(operation, context: context) }
+            target.fsdevDidComplete(token: token, result: result)
+        }
+    }
+
+    /// READ / WRITE: validated here (errors complete inline), then handed to libaio.
+    @inline(__always)
+    private func transfer<Target: FSCompletionTarget>(
+        write: Bool, node: NodeID, handle: HandleID, offset: UInt64, size: UInt32,
+        buffers: UnsafeBufferPointer<iovec>, token: UInt64, target: Target
+    ) throws(Errno) {
+        let descriptor: FileDescriptor
+        let vectors: (count: Int, bytes: Int)
+        let start: Int64
+        do throws(Errno) {
+            if write {
+                try device.requireWritable()
+                guard size <= device.maxWrite.load(ordering: .relaxed) else { throw .invalidArgument }
+            }
+            guard let o = Int64(exactly: offset), o <= Int64.max - Int64(size) else { throw .invalidArgument }
+            start = o
+            descriptor = try device.fileDescriptor(node: node, handle: handle)
+            vectors = try aio.prepareVectors(buffers, size: Int(size))
+            // A write must carry all the bytes it announces; a read may have less room than asked for.
+            if write && vectors.bytes < Int(size) { throw .invalidArgument }
+        } catch {
+            target.fsdevDidComplete(token: token, result: .failure(error))
+            return
+        }
+        if vectors.bytes == 0 {
+            target.fsdevDidComplete(token: token, result: .success(.count(0)))
+            return
+        }
+        try descriptor.use { (fd) throws(Errno) in
+            try aio.submit(write: write, descriptor: fd, offset: start, vectorCount: vectors.count,
+                           bytes: vectors.bytes, skip: device.options.skipReadWrite, token: token, target: target)
+        }
+    }
+
+    /// SETLKW / blocking flock: one attempt now; on conflict the request waits in this channel and is retried
+    /// every 2 ms by the poller (the reactor never blocks in the kernel), until granted, failed, or aborted.
+    private func waitForLock<Target: FSCompletionTarget>(
+        node: NodeID, handle: HandleID, _ request: AIOFSDevice.LockRequest, token: UInt64, target: Target
+    ) throws(Errno) {
+        do throws(Errno) {
+            try device.tryLock(node: node, handle: handle, request)
+            target.fsdevDidComplete(token: token, result: .success(.none))
+        } catch {
+            guard error == .wouldBlock else {
+                target.fsdevDidComplete(token: token, result: .failure(error))
+                return
+            }
+            guard lockWaits.count < device.options.queueDepth else { throw .wouldBlock }
+            if lockWaits.isEmpty { lastLockRetry = SystemClock.monotonicNanoseconds() }
+            lockWaits.append(LockWait(token: token, target: target, node: node, handle: handle, request: request))
+        }
+    }
+
+    private func retryLocks() -> Bool {
+        var progressed = false
+        var i = 0
+        while i < lockWaits.count {
+            let w = lockWaits[i]
+            let outcome = Result { () throws(Errno) in try device.tryLock(node: w.node, handle: w.handle, w.request) }
+            if case .failure(.wouldBlock) = outcome {
+                i += 1
+                continue
+            }
+            lockWaits.remove(at: i)
+            progressed = true
+            w.target.fsdevDidComplete(token: w.token, result: outcome.map { .none })
+        }
+        return progressed
+    }
+
+    /// INTERRUPT: a waiting lock ends with EINTR at once; an in-flight read or write is cancelled if the kernel
+    /// can, and completes (once) either way.
+    private func abort(_ victim: UInt64) -> Bool {
+        if let i = lockWaits.firstIndex(where: { $0.token == victim }) {
+            let w = lockWaits.remove(at: i)
+            w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted))
+            return true
+        }
+        return aio.abort(token: victim)
+    }
+
+    /// The channel's poller: reap completions, retry waiting locks.
+    public func poll() -> PollResult {
+        var busy = aio.reap() > 0
+        if !lockWaits.isEmpty {
+            let now = SystemClock.monotonicNanoseconds()
+            if now &- lastLockRetry >= Self.lockRetryNanoseconds {
+                lastLockRetry = now
+                if retryLocks() { busy = true }
+            }
+        }
+        return busy ? .busy : .idle
+    }
+
+    /// Before the reactor sleeps: stay awake for completions already in the ring; wake within the retry period
+    /// when locks wait (they have no descriptor to wake on).
+    public func prepareToSleep() -> SleepPermission {
+        if aio.hasReadyCompletions { return .stayAwake }
+        if !lockWaits.isEmpty { return .sleepAtMost(nanoseconds: Self.lockRetryNanoseconds) }
+        return .sleep
+    }
+
+    /// Unregisters from the reactor, fails waiting locks with EINTR, and waits for in-flight I/O.
+    func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        if let r = pollerRegistration { reactor.unregisterPoller(r) }
+        if let r = wakeRegistration { reactor.unregisterWake(r) }
+        pollerRegistration = nil
+        wakeRegistration = nil
+        let waits = lockWaits
+        lockWaits.removeAll()
+        for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
+        aio.drain()
+    }
+}

@@ -1,0 +1,195 @@
+import FSDev
+import Glibc
+import LinuxSystem
+
+extension AIOFSDevice {
+    /// What MKNOD, MKDIR and SYMLINK create.
+    enum NewNode {
+        case directory(mode: UInt32)
+        case node(mode: UInt32, rdev: UInt32)
+        case symbolicLink(target: FileName)
+    }
+
+    /// MKNOD / MKDIR / SYMLINK under the caller's credentials, then a lookup of the new name.
+    func create(_ kind: NewNode, parent: NodeID, name: FileName, context: RequestContext) throws(Errno) -> NodeEntry {
+        try requireWritable()
+        let directory = try nodes.resolve(parent).descriptor
+        return try directory.use { (dirfd) throws(Errno) -> NodeEntry in
+            try name.withValidatedComponent { (cName) throws(Errno) -> NodeEntry in
+                try CallerCredentials.with(context) { () throws(Errno) in
+                    switch kind {
+                    case .directory(let mode):
+                        try FileSystemCall.makeDirectory(cName, relativeTo: dirfd, mode: mode_t(mode & 0o7777))
+                    case .node(let mode, let rdev):
+                        try FileSystemCall.makeNode(cName, relativeTo: dirfd, mode: mode_t(mode), device: dev_t(rdev))
+                    case .symbolicLink(let target):
+                        try target.withValidatedLinkTarget { (cTarget) throws(Errno) in
+                            try FileSystemCall.makeSymbolicLink(cName, relativeTo: dirfd, target: cTarget)
+                        }
+                    }
+                }
+                return try lookupChild(of: dirfd, name: cName)
+            }
+        }
+    }
+
+    /// The open flags the host open uses: only flags that make sense for a passthrough file are kept; the
+    /// writeback cache rewrite (O_WRONLY -> O_RDWR, no O_APPEND) and the O_DIRECT option are applied.
+    /// - Throws: EINVAL for an invalid access mode, EROFS for a write open on a read-only device.
+    func hostOpenFlags(_ flags: Int32) throws(Errno) -> Int32 {
+        var access = flags & O_ACCMODE
+        guard access != O_ACCMODE else { throw .invalidArgument }
+        if access != O_RDONLY || flags & O_TRUNC != 0 { try requireWritable() }
+        var kept = flags & (O_APPEND | O_TRUNC | O_EXCL | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
+        if writebackActive.load(ordering: .relaxed) {
+            // With writeback caching the guest kernel may read a file opened write-only (partial page writes),
+            // and it handles O_APPEND itself.
+            if access == O_WRONLY { access = O_RDWR }
+            kept &= ~O_APPEND
+        }
+        // O_DIRECT in the guest need not bypass the host page cache (SPDK and virtiofsd default).
+        if !options.directIO { kept &= ~O_DIRECT }
+        return kept | access
+    }
+
+    /// The FOPEN_* flags of the cache policy.
+    var openReplyFlags: OpenReply.Flags {
+        switch options.cachePolicy {
+        case .never: .directIO
+        case .auto: []
+        case .always: .keepCache
+        }
+    }
+
+    /// An O_PATH descriptor of the inode an open descriptor refers to (through its /proc/self/fd link, which
+    /// follows to the very inode, race-free).
+    func pathDescriptor(of opened: FileDescriptor) throws(Errno) -> FileDescriptor {
+        try opened.use { (raw) throws(Errno) in
+            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
+                try procSelfFD.use { (proc) throws(Errno) in try FileSystemCall.open(name, relativeTo: proc, flags: O_PATH) }
+            }
+        }
+    }
+
+    /// Registers an opened file as a node reference plus a handle.
+    private func adopt(_ opened: FileDescriptor) throws(Errno) -> (NodeEntry, OpenReply) {
+        let entry = try reference(try pathDescriptor(of: opened))
+        do throws(Errno) {
+            let handle = try handles.insert(HandleRecord(descriptor: opened, node: entry.node, directory: nil))
+            return (entry, OpenReply(handle: handle, flags: openReplyFlags))
+        } catch {
+            try? nodes.forget(entry.node, count: 1)
+            throw error
+        }
+    }
+
+    /// CREATE: open with O_CREAT | O_NOFOLLOW under the caller's credentials (an existing symlink is refused
+    /// with ELOOP instead of being followed out of the share).
+    func create(parent: NodeID, name: FileName, mode: UInt32, flags: Int32,
+                context: RequestContext) throws(Errno) -> (NodeEntry, OpenReply) {
+        try requireWritable()
+        let hostFlags = try hostOpenFlags(flags) | O_CREAT | O_NOFOLLOW
+        let directory = try nodes.resolve(parent).descriptor
+        let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
+            try name.withValidatedComponent { (cName) throws(Errno) -> FileDescriptor in
+                try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
+                    try FileSystemCall.open(cName, relativeTo: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
+                }
+            }
+        }
+        return try adopt(opened)
+    }
+
+    /// TMPFILE: an unnamed regular file in `parent` (O_TMPFILE), owned by the caller.
+    func tmpfile(parent: NodeID, mode: UInt32, flags: Int32,
+                 context: RequestContext) throws(Errno) -> (NodeEntry, OpenReply) {
+        try requireWritable()
+        var hostFlags = try hostOpenFlags(flags) & ~(O_TRUNC | O_APPEND)
+        if hostFlags & O_ACCMODE == O_RDONLY { hostFlags |= O_RDWR }  // O_TMPFILE needs write access
+        let directory = try nodes.resolve(parent).descriptor
+        let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
+            try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
+                try FileSystemCall.open(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE, mode: mode_t(mode & 0o7777))
+            }
+        }
+        return try adopt(opened)
+    }
+
+    /// OPEN: reopen the node's inode through /proc/self/fd. Only regular files (and directories read-only) are
+    /// opened: a symlink gets ELOOP, a device node, FIFO or socket ENXIO, so a guest can neither follow a link nor
+    /// open a host device or block the reactor on a FIFO.
+    func open(node: NodeID, flags: Int32) throws(Errno) -> OpenReply {
+        let (fd, fileType) = try nodes.resolve(node)
+        switch fileType {
+        case FileType.regular: break
+        case FileType.directory: guard flags & O_ACCMODE == O_RDONLY else { throw .isDirectory }
+        case FileType.symbolicLink: throw .tooManySymbolicLinks
+        default: throw Errno(rawValue: ENXIO)
+        }
+        let hostFlags = try hostOpenFlags(flags) & ~(O_EXCL)
+        let opened = try fd.use { (raw) throws(Errno) in
+            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
+                try procSelfFD.use { (proc) throws(Errno) in
+                    try FileSystemCall.open(name, relativeTo: proc, flags: hostFlags)
+                }
+            }
+        }
+        let handle = try handles.insert(HandleRecord(descriptor: opened, node: node, directory: nil))
+        return OpenReply(handle: handle, flags: openReplyFlags)
+    }
+
+    /// LINK: a new name for a node (symlinks through AT_EMPTY_PATH, others through their /proc/self/fd link).
+    func link(node: NodeID, newParent: NodeID, newName: FileName) throws(Errno) -> NodeEntry {
+        try requireWritable()
+        let (fd, fileType) = try nodes.resolve(node)
+        guard fileType != FileType.directory else { throw .notPermitted }
+        let directory = try nodes.resolve(newParent).descriptor
+        return try directory.use { (dirfd) throws(Errno) -> NodeEntry in
+            try newName.withValidatedComponent { (cName) throws(Errno) -> NodeEntry in
+                try fd.use { (raw) throws(Errno) in
+                    if fileType == FileType.symbolicLink {
+                        try FileSystemCall.link("", relativeTo: raw, to: cName, relativeTo: dirfd, flags: AT_EMPTY_PATH)
+                    } else {
+                        try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
+                            try procSelfFD.use { (proc) throws(Errno) in
+                                try FileSystemCall.link(name, relativeTo: proc, to: cName, relativeTo: dirfd,
+                                                        flags: AT_SYMLINK_FOLLOW)
+                            }
+                        }
+                    }
+                }
+                return try lookupChild(of: dirfd, name: cName)
+            }
+        }
+    }
+
+    /// UNLINK / RMDIR: no lookup first (the reference's lookup turned every failure into EIO).
+    func remove(parent: NodeID, name: FileName, directory isDirectory: Bool) throws(Errno) {
+        try requireWritable()
+        let directory = try nodes.resolve(parent).descriptor
+        try directory.use { (dirfd) throws(Errno) in
+            try name.withValidatedComponent { (cName) throws(Errno) in
+                try FileSystemCall.unlink(cName, relativeTo: dirfd, flags: isDirectory ? AT_REMOVEDIR : 0)
+            }
+        }
+    }
+
+    /// RENAME / RENAME2 with RENAME_NOREPLACE, RENAME_EXCHANGE or RENAME_WHITEOUT.
+    func rename(parent: NodeID, name: FileName, newParent: NodeID, newName: FileName,
+                flags: RenameFlags) throws(Errno) {
+        try requireWritable()
+        guard flags.isSubset(of: [.noReplace, .exchange, .whiteout]) else { throw .invalidArgument }
+        let from = try nodes.resolve(parent).descriptor
+        let to = try nodes.resolve(newParent).descriptor
+        try from.use { (fromFD) throws(Errno) in
+            try to.use { (toFD) throws(Errno) in
+                try name.withValidatedComponent { (cName) throws(Errno) in
+                    try newName.withValidatedComponent { (cNewName) throws(Errno) in
+                        try FileSystemCall.rename(cName, relativeTo: fromFD, to: cNewName, relativeTo: toFD,
+                                                  flags: flags.rawValue)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import FSDev
+
+/// Options of the passthrough device (SPDK's `spdk_fsdev_aio_opts` plus what virtiofsd users rely on). Every option
+/// is applied as given at creation (the reference resets writeback cache and max_write to defaults there).
+public struct AIOFSOptions: Sendable, Hashable {
+    /// Serve extended attributes (`--xattr`); off: the xattr operations get ENOSYS.
+    public var extendedAttributes: Bool
+    /// Allow FUSE_WRITEBACK_CACHE when the guest offers it. Write-only opens then become read-write (the guest
+    /// kernel reads to fill partial pages) and O_APPEND is left to the guest kernel.
+    public var writebackCache: Bool
+    /// Largest WRITE accepted (FUSE max_write); larger writes get EINVAL.
+    public var maxWrite: UInt32
+    /// Benchmark mode (SPDK's skip_rw): reads and writes complete without touching the file, reporting the full
+    /// length. Measures the daemon without the storage.
+    public var skipReadWrite: Bool
+    /// Entry/attribute timeouts and open flags (`--cache`).
+    public var cachePolicy: CachePolicy
+    /// Serve POSIX locks (GETLK/SETLK/SETLKW) with open-file-description locks. Off: ENOSYS, and the guest kernel
+    /// keeps locks local to the guest. Lock owners are per open handle, not per guest process.
+    public var posixLocks: Bool
+    /// Serve flock (FUSE_LK_FLOCK). Off: ENOSYS.
+    public var flockLocks: Bool
+    /// Refuse every modification with EROFS (`--readonly`).
+    public var readOnly: Bool
+    /// Pass a guest's O_DIRECT through to the host (off: stripped, as the reference does; the host page cache
+    /// serves the guest's direct I/O).
+    public var directIO: Bool
+    /// In-flight reads and writes per channel (io_setup depth and request slots).
+    public var queueDepth: Int
+    /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
+    /// request cannot hold a reactor for a whole multi-gigabyte copy.
+    public var copyChunkLimit: UInt64
+
+    /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
+    /// queue depth 256, copies in 64 MiB chunks.
+    public init(extendedAttributes: Bool = false, writebackCache: Bool = true, maxWrite: UInt32 = 128 * 1024,
+                skipReadWrite: Bool = false, cachePolicy: CachePolicy = .auto, posixLocks: Bool = false,
+                flockLocks: Bool = true, readOnly: Bool = false, directIO: Bool = false, queueDepth: Int = 256,
+                copyChunkLimit: UInt64 = 64 << 20) {
+        self.extendedAttributes = extendedAttributes
+        self.writebackCache = writebackCache
+        self.maxWrite = maxWrite
+        self.skipReadWrite = skipReadWrite
+        self.cachePolicy = cachePolicy
+        self.posixLocks = posixLocks
+        self.flockLocks = flockLocks
+        self.readOnly = readOnly
+        self.directIO = directIO
+        self.queueDepth = queueDepth
+        self.copyChunkLimit = copyChunkLimit
+    }
+}

@@ -1,0 +1,55 @@
+import FSDev
+import Glibc
+
+extension FileAttributes {
+    /// Attributes from a host `stat`.
+    init(_ st: stat) {
+        self.init(
+            inode: UInt64(st.st_ino),
+            size: UInt64(clamping: st.st_size),
+            blocks: UInt64(clamping: st.st_blocks),
+            accessTime: FileTime(st.st_atim),
+            modificationTime: FileTime(st.st_mtim),
+            changeTime: FileTime(st.st_ctim),
+            mode: UInt32(st.st_mode),
+            linkCount: UInt32(clamping: st.st_nlink),
+            uid: UInt32(st.st_uid),
+            gid: UInt32(st.st_gid),
+            // The kernel's new_encode_dev and glibc's makedev agree for majors below 4096, which is what fits.
+            rdev: UInt32(truncatingIfNeeded: st.st_rdev),
+            blockSize: UInt32(clamping: st.st_blksize))
+    }
+}
+
+extension FileTime {
+    init(_ ts: timespec) {
+        self.init(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(clamping: ts.tv_nsec))
+    }
+
+    init(_ ts: statx_timestamp) {
+        self.init(seconds: ts.tv_sec, nanoseconds: ts.tv_nsec)
+    }
+}
+
+extension ExtendedFileStatus {
+    /// The fields of a host `statx`.
+    init(_ sx: statx) {
+        self.init(
+            mask: sx.stx_mask, blockSize: sx.stx_blksize, attributes: sx.stx_attributes,
+            attributesMask: sx.stx_attributes_mask, linkCount: sx.stx_nlink, uid: sx.stx_uid, gid: sx.stx_gid,
+            mode: sx.stx_mode, inode: sx.stx_ino, size: sx.stx_size, blocks: sx.stx_blocks,
+            accessTime: FileTime(sx.stx_atime), birthTime: FileTime(sx.stx_btime),
+            changeTime: FileTime(sx.stx_ctime), modificationTime: FileTime(sx.stx_mtime),
+            rdevMajor: sx.stx_rdev_major, rdevMinor: sx.stx_rdev_minor)
+    }
+}
+
+extension FileSystemStatistics {
+    /// The fields of a host `statvfs`.
+    init(_ st: statvfs) {
+        self.init(
+            blocks: UInt64(st.f_blocks), freeBlocks: UInt64(st.f_bfree), availableBlocks: UInt64(st.f_bavail),
+            files: UInt64(st.f_files), freeFiles: UInt64(st.f_ffree), blockSize: UInt32(clamping: st.f_bsize),
+            nameMaxLength: UInt32(clamping: st.f_namemax), fragmentSize: UInt32(clamping: st.f_frsize))
+    }
+}
