@@ -35,6 +35,7 @@ let package = Package(
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
         .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"], swiftSettings: gnuSource),
+        .executableTarget(name: "virtqueue-microbench", dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"], swiftSettings: gnuSource),
 
         // MARK: - vhost-user protocol
         .target(name: "VhostUser",
@@ -62,7 +63,7 @@ let package = Package(
                     dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"],
                     swiftSettings: gnuSource),
         .testTarget(name: "VhostUserTests",
-                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue"],
+                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue", "QEMUTestKit"],
                     swiftSettings: gnuSource),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "LinuxSystem"], swiftSettings: gnuSource),
         .testTarget(name: "FSDevAIOTests", dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],
