@@ -89,6 +89,25 @@ public final class GuestMemoryMap: @unchecked Sendable {
         }
     }
 
+    /// The host mapping of the region holding `address`, as a small value a hot loop can cache and test first
+    /// (a queue's buffers usually all lie in one region). Valid while this map is alive.
+    @inlinable
+    public func hostRange(containing address: GuestAddress) -> GuestHostRange? {
+        let gpa = address.rawValue
+        return entries.withUnsafeBufferPointer { table -> GuestHostRange? in
+            var low = 0
+            var high = table.count
+            while low < high {
+                let middle = (low &+ high) &>> 1
+                if table[middle].start <= gpa { low = middle &+ 1 } else { high = middle }
+            }
+            guard low > 0 else { return nil }
+            let entry = table[low &- 1]
+            guard gpa &- entry.start < entry.size else { return nil }
+            return GuestHostRange(start: entry.start, size: entry.size, host: entry.host)
+        }
+    }
+
     /// The region holding `address`, or nil.
     public func region(containing address: GuestAddress) -> GuestMemoryRegion? {
         var low = 0

@@ -11,11 +11,6 @@ public struct ChainReader {
     var cursor: SegmentCursor
 
     @usableFromInline
-    init(storage: DescriptorChainStorage, first: Int, end: Int, length: Int) {
-        cursor = SegmentCursor(storage: storage, first: first, end: end, length: length)
-    }
-
-    @usableFromInline
     init(cursor: SegmentCursor) { self.cursor = cursor }
 
     /// Bytes left to read.
@@ -50,7 +45,7 @@ public struct ChainReader {
         if size > 0 {
             // Fast path: the value lies inside the current segment.
             // SAFETY: remaining > 0, so `cursor.index` is a filled slot.
-            let segment = cursor.storage.segments[cursor.index]
+            let segment = cursor.segments[cursor.index]
             if segment.length &- cursor.offset >= size {
                 let value = (segment.base + cursor.offset).loadUnaligned(as: T.self)
                 cursor.skip(size)

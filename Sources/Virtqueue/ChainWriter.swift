@@ -43,7 +43,7 @@ public struct ChainWriter {
         guard size <= cursor.remaining else { throw .endOfChain(requested: size, remaining: cursor.remaining) }
         if size > 0 {
             // SAFETY: remaining > 0, so `cursor.index` is a filled slot.
-            let segment = cursor.storage.segments[cursor.index]
+            let segment = cursor.segments[cursor.index]
             if segment.length &- cursor.offset >= size {
                 (segment.base + cursor.offset).storeBytes(of: value, as: T.self)
                 cursor.skip(size)

@@ -25,8 +25,9 @@ public final class DescriptorChainStorage {
     /// The segment slots (readable segments first, then writable ones).
     @usableFromInline
     let segments: UnsafeMutablePointer<ChainSegment>
-    /// The memory map the current segments point into. Set by `SplitQueue.pop`.
-    @usableFromInline
+    /// The memory map the current segments point into. Set by `SplitQueue.pop`. Unchecked exclusivity: see
+    /// SplitQueue (measured; single-threaded, never accessed `inout`).
+    @usableFromInline @exclusivity(unchecked)
     var memory: GuestMemoryMap?
 
     /// Allocates room for `capacity` segments (at least 1).

@@ -6,8 +6,8 @@ import Glibc
 /// the cursor steps to the next segment as soon as one is used up).
 @usableFromInline
 struct SegmentCursor {
-    /// Keeps the segment array and the memory map they point into alive.
-    @usableFromInline let storage: DescriptorChainStorage
+    /// The chain's segments (inside a `DescriptorChainStorage`, which the owner keeps alive; see DescriptorChain).
+    @usableFromInline let segments: UnsafeMutablePointer<ChainSegment>
     /// Current segment.
     @usableFromInline var index: Int
     /// Offset inside the current segment.
@@ -18,9 +18,8 @@ struct SegmentCursor {
     @usableFromInline var consumed: Int
 
     @usableFromInline
-    init(storage: DescriptorChainStorage, first: Int, end: Int, length: Int) {
-        assert(first <= end && end <= storage.capacity)
-        self.storage = storage
+    init(segments: UnsafeMutablePointer<ChainSegment>, first: Int, length: Int) {
+        self.segments = segments
         self.index = first
         self.offset = 0
         self.remaining = length
@@ -34,7 +33,7 @@ struct SegmentCursor {
         var left = count
         while left > 0 {
             // SAFETY: remaining > 0 here (left <= remaining), so by the invariant `index` is a filled slot.
-            let segment = storage.segments[index]
+            let segment = segments[index]
             let chunk = min(segment.length &- offset, left)
             body(segment.base + offset, chunk)
             left &-= chunk
@@ -75,7 +74,7 @@ struct SegmentCursor {
         var offset = self.offset
         while left > 0 {
             // SAFETY: left <= remaining, so `index` is a filled slot (the invariant holds for the walk too).
-            let segment = storage.segments[index]
+            let segment = segments[index]
             let chunk = min(segment.length &- offset, left)
             guard used < buffer.count else {
                 throw .insufficientIOVecs(needed: used &+ segmentsSpanned(from: index, offset: offset, count: left),
@@ -98,7 +97,7 @@ struct SegmentCursor {
         var index = index
         var offset = offset
         while left > 0 {
-            let chunk = min(storage.segments[index].length &- offset, left)
+            let chunk = min(segments[index].length &- offset, left)
             left &-= chunk
             n &+= 1
             index &+= 1
