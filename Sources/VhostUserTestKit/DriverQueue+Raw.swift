@@ -8,6 +8,7 @@ extension DriverQueue {
     /// Writes `descriptor` into slot `index` of the ring's descriptor table (index < size).
     public func writeDescriptor(_ descriptor: Descriptor, at index: Int) {
         precondition(index >= 0 && index < size, "descriptor index outside the table")
+        // SAFETY: index < size, inside the descriptor table.
         descriptor.write(to: table + 16 * index)
     }
 
@@ -15,6 +16,7 @@ extension DriverQueue {
     @discardableResult
     public func writeDescriptorTable(_ descriptors: [Descriptor], at address: GuestAddress) -> Bool {
         guard let p = ram.pointer(at: address, length: 16 * descriptors.count) else { return false }
+        // SAFETY: ram.pointer checked 16 * count bytes.
         for (i, descriptor) in descriptors.enumerated() { descriptor.write(to: p + 16 * i) }
         return true
     }

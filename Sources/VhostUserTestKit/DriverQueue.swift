@@ -53,6 +53,10 @@ public final class DriverQueue {
     /// Capacity of each indirect table, in descriptors.
     public let maximumIndirectDescriptors: Int
 
+    // SAFETY (all ring accesses below): `table`, `avail` and `used` are the driver-side host addresses of the three
+    // rings, translated over their full extents (16 * size, 6 + 2 * size, 6 + 8 * size bytes) in `ram`, which this
+    // queue keeps alive. Every index into them is masked with `size - 1` or checked against `size` first; ring
+    // addresses are page- or 64-byte-aligned, so the 16-bit atomics are aligned.
     let table: UnsafeMutableRawPointer
     let avail: UnsafeMutableRawPointer
     let used: UnsafeMutableRawPointer
@@ -164,9 +168,11 @@ public final class DriverQueue {
             for (i, buffer) in (readable + writable).enumerated() {
                 var flags: DescriptorFlags = i < readable.count ? [] : .write
                 if i < count - 1 { flags.insert(.next) }
+                // SAFETY: i < count and `indirectTable` spans 16 * count bytes (checked by ram.pointer).
                 Descriptor(address: buffer.address, length: buffer.length, flags: flags, next: UInt16(i + 1))
                     .write(to: indirectTable + 16 * i)
             }
+            // SAFETY: head < size (it came from the free list).
             Descriptor(
                 address: tableAddress, length: UInt32(16 * count), flags: .indirect, next: 0
             ).write(to: table + 16 * Int(head))
@@ -180,6 +186,7 @@ public final class DriverQueue {
             for (i, buffer) in (readable + writable).enumerated() {
                 var flags: DescriptorFlags = i < readable.count ? [] : .write
                 if i < count - 1 { flags.insert(.next) }
+                // SAFETY: index < size (free-list entries are table indices).
                 Descriptor(address: buffer.address, length: buffer.length, flags: flags, next: nextFree[Int(index)])
                     .write(to: table + 16 * Int(index))
                 index = nextFree[Int(index)]
@@ -195,6 +202,7 @@ public final class DriverQueue {
     /// Writes `head` into the next available-ring slot (not yet published).
     func appendAvail(_ head: UInt16) {
         let slot = Int(availShadow & mask)
+        // SAFETY: slot < size, inside the avail ring.
         (avail + SplitRingLayout.ringOffset + 2 * slot).storeBytes(of: head.littleEndian, as: UInt16.self)
         availShadow &+= 1
     }
