@@ -8,6 +8,8 @@ import Virtqueue
 
 @Suite("ChainReader and ChainWriter")
 struct ChainReaderWriterTests {
+    // The chain does not retain its storage (the fixture owns it): every test keeps `f` alive to its end.
+
     /// A chain of readable buffers of `readable` sizes (bytes 0, 1, 2, ... across them) and writable buffers of
     /// `writable` sizes (filled with 0xEE), in region 2.
     func chain(readable: [Int], writable: [Int], indirect: Bool = false) throws
@@ -38,7 +40,8 @@ struct ChainReaderWriterTests {
 
     @Test("values straddling descriptors read like contiguous bytes", arguments: [false, true])
     func straddlingReads(indirect: Bool) throws {
-        let (_, chain, _) = try chain(readable: [3, 5, 1, 7, 16], writable: [], indirect: indirect)
+        let (f, chain, _) = try chain(readable: [3, 5, 1, 7, 16], writable: [], indirect: indirect)
+        defer { withExtendedLifetime(f) {} }
         #expect(chain.readableLength == 32)
         #expect(chain.readableSegmentCount == 5)
         var reader = chain.makeReader()
@@ -57,7 +60,8 @@ struct ChainReaderWriterTests {
 
     @Test("reading past the end throws and consumes nothing")
     func shortReads() throws {
-        let (_, chain, _) = try chain(readable: [2, 2], writable: [])
+        let (f, chain, _) = try chain(readable: [2, 2], writable: [])
+        defer { withExtendedLifetime(f) {} }
         var reader = chain.makeReader()
         #expect(throws: VirtqueueError.endOfChain(requested: 8, remaining: 4)) { try reader.readValue(UInt64.self) }
         #expect(throws: VirtqueueError.endOfChain(requested: 5, remaining: 4)) { try reader.skip(5) }
@@ -68,7 +72,8 @@ struct ChainReaderWriterTests {
 
     @Test("a C struct (fuse_in_header) reads across buffers")
     func cStruct() throws {
-        let (_, chain, _) = try chain(readable: [7, 33], writable: [])
+        let (f, chain, _) = try chain(readable: [7, 33], writable: [])
+        defer { withExtendedLifetime(f) {} }
         var reader = chain.makeReader()
         let header = try reader.readValue(fuse_in_header.self)
         #expect(header.len == 0x0302_0100)
@@ -79,7 +84,8 @@ struct ChainReaderWriterTests {
 
     @Test("reader split: the first part stays, the rest is returned")
     func readerSplit() throws {
-        let (_, chain, _) = try chain(readable: [4, 4, 4], writable: [])
+        let (f, chain, _) = try chain(readable: [4, 4, 4], writable: [])
+        defer { withExtendedLifetime(f) {} }
         var reader = chain.makeReader()
         try reader.skip(2)
         var rest = try reader.split(at: 5)
@@ -95,6 +101,7 @@ struct ChainReaderWriterTests {
     @Test("iovecs describe a byte range without copying and without moving")
     func readerIOVecs() throws {
         let (f, chain, _) = try chain(readable: [3, 5, 8], writable: [])
+        defer { withExtendedLifetime(f) {} }
         var reader = chain.makeReader()
         try reader.skip(1)
         var vectors = [iovec](repeating: iovec(), count: 3)
@@ -120,12 +127,12 @@ struct ChainReaderWriterTests {
                 try reader.iovecs(count: 5, into: v)
             }
         }
-        withExtendedLifetime(f) {}
     }
 
     @Test("writer: reserve the header with split, fill the body, then write the header")
     func writerSplit() throws {
         let (f, chain, w) = try chain(readable: [1], writable: [5, 7, 20])
+        defer { withExtendedLifetime(f) {} }
         var header = chain.makeWriter()
         var body = try header.split(at: 16)
         #expect(header.remaining == 16)
@@ -155,6 +162,7 @@ struct ChainReaderWriterTests {
     @Test("writer iovecs plus advance count as written (preadv into guest memory)")
     func writerIOVecs() throws {
         let (f, chain, w) = try chain(readable: [1], writable: [2, 3, 4])
+        defer { withExtendedLifetime(f) {} }
         var writer = chain.makeWriter()
         var vectors = [iovec](repeating: iovec(), count: 4)
         let n = try vectors.withUnsafeMutableBufferPointer { (v) in
@@ -174,7 +182,8 @@ struct ChainReaderWriterTests {
 
     @Test("zero-length reads, writes and splits are fine at the end")
     func zeroLength() throws {
-        let (_, chain, _) = try chain(readable: [4], writable: [])
+        let (f, chain, _) = try chain(readable: [4], writable: [])
+        defer { withExtendedLifetime(f) {} }
         var reader = chain.makeReader()
         try reader.skip(4)
         try reader.skip(0)

@@ -11,6 +11,7 @@ struct DescriptorReadOnceTests {
     @Test("rewriting a descriptor after the pop does not change the validated chain")
     func rewriteAfterPop() throws {
         let f = try RingFixture()
+        defer { withExtendedLifetime(f) {} }  // owns the storage the chain's segments live in
         f.ram.fill(0x11, at: f.buffer, count: 64)
         f.offerRaw([
             Descriptor(address: f.buffer, length: 64, flags: .next, next: 1),
