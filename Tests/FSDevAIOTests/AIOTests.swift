@@ -1,0 +1,213 @@
+import FSDev
+import Foundation
+import Glibc
+import LinuxSystem
+import Reactor
+import Testing
+
+@testable import FSDevAIO
+
+@Suite struct AIOTests {
+    @Test func largeAndVectoredReadsAndWrites() throws {
+        let h = try Harness(options: AIOFSOptions(maxWrite: 1 << 20))
+        defer { h.close() }
+        let (e, fh) = try h.create(.root, "big")
+        // A 1 MiB write from 3 vectors of odd sizes.
+        let data = pattern(1 << 20, seed: 9)
+        var copy = data
+        let written = try copy.withUnsafeMutableBytes { raw -> Int in
+            let base = try #require(raw.baseAddress)
+            let vectors = [iovec(iov_base: base, iov_len: 1000), iovec(iov_base: base + 1000, iov_len: 300_001),
+                           iovec(iov_base: base + 301_001, iov_len: raw.count - 301_001)]
+            return try vectors.withUnsafeBufferPointer {
+                try h.count(h.call(.write(node: e.node, handle: fh, offset: 4096, size: UInt32(raw.count),
+                                          buffers: $0)))
+            }
+        }
+        #expect(written == 1 << 20)
+        #expect(try Array(readHostFile(h.path("big"))[4096...]) == data)
+        // A vectored read that is cut at `size` although the buffers are larger.
+        var out = [UInt8](repeating: 0, count: 200_000)
+        let n = try out.withUnsafeMutableBytes { raw -> Int in
+            let base = try #require(raw.baseAddress)
+            let vectors = [iovec(iov_base: base, iov_len: 7), iovec(iov_base: base + 7, iov_len: 150_000),
+                           iovec(iov_base: base + 150_007, iov_len: 49_993)]
+            return try vectors.withUnsafeBufferPointer {
+                try h.count(h.call(.read(node: e.node, handle: fh, offset: 4096 + 10, size: 150_000, buffers: $0)))
+            }
+        }
+        #expect(n == 150_000)
+        #expect(Array(out[..<150_000]) == Array(data[10..<150_010]))
+        #expect(out[150_000...].allSatisfy { $0 == 0 })
+        // 4 MiB in one read.
+        let four = try h.read(e.node, fh, size: 4 << 20, at: 0)
+        #expect(four.count == (1 << 20) + 4096)
+        try h.release(e.node, fh)
+    }
+
+    @Test func shortReadsAndTransferErrors() throws {
+        let h = try Harness()
+        defer { h.close() }
+        try writeHostFile(h.path("small"), pattern(1000))
+        let e = try h.lookup(.root, "small")
+        let fh = try h.open(e.node, flags: O_RDWR)
+        #expect(try h.read(e.node, fh, size: 4096, at: 500) == Array(pattern(1000)[500...]))
+        #expect(try h.read(e.node, fh, size: 4096, at: 1000).isEmpty)
+        #expect(try h.read(e.node, fh, size: 4096, at: 1 << 40).isEmpty)
+        #expect(try h.read(e.node, fh, size: 0, at: 0).isEmpty)
+        // Writes above max_write, with fewer bytes than announced, at absurd offsets.
+        #expect(throws: Errno.invalidArgument) { try h.write(e.node, fh, pattern(128 * 1024 + 1), at: 0) }
+        var one: [UInt8] = [1]
+        try one.withUnsafeMutableBytes { raw in
+            var v = iovec(iov_base: raw.baseAddress, iov_len: 1)
+            try withUnsafePointer(to: &v) { p in
+                #expect(throws: Errno.invalidArgument) {
+                    try h.call(.write(node: e.node, handle: fh, offset: 0, size: 2,
+                                      buffers: UnsafeBufferPointer(start: p, count: 1))).get()
+                }
+                #expect(throws: Errno.invalidArgument) {
+                    try h.call(.read(node: e.node, handle: fh, offset: UInt64.max - 1, size: 1,
+                                     buffers: UnsafeBufferPointer(start: p, count: 1))).get()
+                }
+            }
+        }
+        // Too many vectors.
+        let many = [iovec](repeating: iovec(iov_base: nil, iov_len: 0), count: 1025)
+        try many.withUnsafeBufferPointer { v in
+            #expect(throws: Errno.invalidArgument) {
+                try h.call(.read(node: e.node, handle: fh, offset: 0, size: 1, buffers: v)).get()
+            }
+        }
+        // An error from the kernel arrives through the completion: a buffer the kernel cannot write to.
+        var v = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: 0x10), iov_len: 100)
+        try withUnsafePointer(to: &v) { p in
+            #expect(throws: Errno.badAddress) {
+                try h.call(.read(node: e.node, handle: fh, offset: 0, size: 100,
+                                 buffers: UnsafeBufferPointer(start: p, count: 1))).get()
+            }
+        }
+        // Directory handles are not files.
+        guard case .opened(let d) = try h.call(.opendir(node: .root, flags: O_RDONLY)).get() else { return }
+        #expect(throws: Errno.isDirectory) { try h.read(.root, d.handle, size: 1, at: 0) }
+        try h.release(e.node, fh)
+    }
+
+    @Test func queueDepthIsEnforcedAndEveryRequestCompletesOnce() throws {
+        let depth = 32
+        let h = try Harness(options: AIOFSOptions(queueDepth: depth))
+        defer { h.close() }
+        let data = pattern(depth * 4096, seed: 5)
+        try writeHostFile(h.path("q"), data)
+        let e = try h.lookup(.root, "q")
+        let fh = try h.open(e.node, flags: O_RDONLY)
+        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: (depth + 1) * 4096, alignment: 4096)
+        defer { buffers.deallocate() }
+        let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: depth + 1)
+        defer { vectors.deallocate() }
+        for i in 0...depth { vectors[i] = iovec(iov_base: buffers.baseAddress! + i * 4096, iov_len: 4096) }
+        let completions = Completions(reactor: h.group.reactors[0])
+        let channel = h.channels[0]
+        let box = Unchecked(value: vectors)
+        // All submissions happen in one reactor pass, so nothing is reaped in between: the last one finds no slot.
+        let outcome = h.group.reactors[0].run { () -> (accepted: Int, refused: Errno?, free: Int) in
+            var accepted = 0
+            for i in 0..<depth {
+                do throws(Errno) {
+                    try channel.value.submit(.read(node: e.node, handle: fh, offset: UInt64(i * 4096), size: 4096,
+                                                   buffers: UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])),
+                                             context: .root, token: UInt64(i), target: completions)
+                    accepted += 1
+                } catch { return (accepted, error, channel.value.freeRequestSlots) }
+            }
+            do throws(Errno) {
+                try channel.value.submit(.read(node: e.node, handle: fh, offset: 0, size: 4096,
+                                               buffers: UnsafeBufferPointer(rebasing: box.value[depth...])),
+                                         context: .root, token: 999, target: completions)
+                return (accepted, nil, channel.value.freeRequestSlots)
+            } catch { return (accepted, error, channel.value.freeRequestSlots) }
+        }
+        #expect(outcome.accepted == depth)
+        #expect(outcome.refused == .wouldBlock)
+        #expect(outcome.free == 0)
+        let done = completions.wait(count: depth)
+        usleep(20_000)
+        #expect(completions.count == depth, "exactly once each, and none for the refused one")
+        #expect(Set(done.map(\.token)) == Set((0..<depth).map(UInt64.init)))
+        for d in done {
+            guard case .success(.count(let n)) = d.result else { Issue.record("\(d.result)"); continue }
+            #expect(n == 4096)
+            let i = Int(d.token)
+            #expect(Array(UnsafeRawBufferPointer(rebasing: buffers[(i * 4096)..<((i + 1) * 4096)]))
+                    == Array(data[(i * 4096)..<((i + 1) * 4096)]))
+        }
+        #expect(h.group.reactors[0].run { channel.value.freeRequestSlots } == depth)
+        try h.release(e.node, fh)
+    }
+
+    @Test func directIOIsTrulyAsynchronous() throws {
+        let h = try Harness(options: AIOFSOptions(directIO: true))
+        defer { h.close() }
+        let data = pattern(1 << 20, seed: 11)
+        try writeHostFile(h.path("d"), data)
+        let e = try h.lookup(.root, "d")
+        let fh = try h.open(e.node, flags: O_RDONLY | O_DIRECT)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var v = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        let n = try withUnsafePointer(to: &v) { p in
+            try h.count(h.call(.read(node: e.node, handle: fh, offset: 0, size: UInt32(buffer.count),
+                                     buffers: UnsafeBufferPointer(start: p, count: 1))))
+        }
+        #expect(n == 1 << 20)
+        #expect(Array(buffer) == data)
+        try h.release(e.node, fh)
+    }
+
+    @Test func abortCompletesTheVictimExactlyOnce() throws {
+        let h = try Harness()
+        defer { h.close() }
+        try writeHostFile(h.path("a"), pattern(4096))
+        let e = try h.lookup(.root, "a")
+        let fh = try h.open(e.node, flags: O_RDONLY)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { buffer.deallocate() }
+        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        defer { vector.deallocate() }
+        vector.pointee = iovec(iov_base: buffer.baseAddress, iov_len: 4096)
+        let completions = Completions(reactor: h.group.reactors[0])
+        let channel = h.channels[0]
+        let box = Unchecked(value: vector)
+        h.group.reactors[0].run {
+            try? channel.value.submit(.read(node: e.node, handle: fh, offset: 0, size: 4096,
+                                            buffers: UnsafeBufferPointer(start: box.value, count: 1)),
+                                      context: .root, token: 1, target: completions)
+            try? channel.value.submit(.abort(token: 1), context: .root, token: 2, target: completions)
+            try? channel.value.submit(.abort(token: 12345), context: .root, token: 3, target: completions)
+        }
+        let done = completions.wait(count: 3)
+        usleep(20_000)
+        #expect(completions.count == 3)
+        let byToken = Dictionary(grouping: done, by: \.token)
+        #expect(byToken[1]?.count == 1)
+        if case .success(.count(let n)) = byToken[1]?.first?.result { #expect(n == 4096) } else {
+            #expect(byToken[1]?.first.map { if case .failure(.canceled) = $0.result { true } else { false } } == true)
+        }
+        #expect(byToken[2]?.first.map { if case .success(.none) = $0.result { true } else { false } } == true)
+        #expect(byToken[3]?.first.map { if case .failure(.noSuchFileOrDirectory) = $0.result { true } else { false } }
+                == true)
+        try h.release(e.node, fh)
+    }
+
+    @Test func skipReadWriteCompletesWithoutTouchingTheFile() throws {
+        let h = try Harness(options: AIOFSOptions(skipReadWrite: true))
+        defer { h.close() }
+        try writeHostFile(h.path("s"), [1, 2, 3])
+        let e = try h.lookup(.root, "s")
+        let fh = try h.open(e.node, flags: O_RDWR)
+        let r = try h.read(e.node, fh, size: 100, at: 0)
+        #expect(r.count == 100 && r.allSatisfy { $0 == 0xee })
+        #expect(try h.write(e.node, fh, pattern(50), at: 0) == 50)
+        #expect(try readHostFile(h.path("s")) == [1, 2, 3])
+        try h.release(e.node, fh)
+    }
+}
