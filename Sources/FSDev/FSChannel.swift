@@ -9,7 +9,12 @@ import Reactor
 /// operations complete inline, before `submit` returns; reads and writes complete later, from the channel's
 /// poller. Errors of the operation itself (ENOENT, EACCES, a stale id...) arrive through the completion; `submit`
 /// throws only when it cannot take the request: EAGAIN when all request slots are in use (an ordinary result:
-/// retry after a completion), or ENOSYS for an operation the device does not serve.
+/// retry after a completion; `freeRequestSlots` tells beforehand), EBADF when the channel has been destroyed.
+///
+/// Completions are identified by a caller-supplied token and delivered to a target object, not to a closure per
+/// request: the FUSE layer passes its request-table index as the token and its queue poller as the target, so the
+/// data path allocates nothing (measured by fsdev-microbench: a closure per request costs about 30 ns more per
+/// getattr). `submit(_:context:completion:)` wraps a closure for the control plane and tests.
 public protocol FSChannel: AnyObject {
     /// The reactor this channel belongs to.
     var reactor: Reactor { get }

@@ -87,8 +87,8 @@ final class AIOManager {
         var total = 0
         var n = 0
         for v in buffers where total < size {
+            guard v.iov_len > 0 else { continue }
             let take = min(v.iov_len, size - total)
-            if take == 0 { continue }
             scratchVectors.base[n] = iovec(iov_base: v.iov_base, iov_len: take)
             n += 1
             total += take
@@ -147,7 +147,7 @@ final class AIOManager {
         let token = slots.base[slot].token
         let target = release(slot)
         let reply: Result<FSReply, Errno> =
-            result >= 0 ? .success(.count(result)) : .failure(Errno(rawValue: CInt(clamping: -result)))
+            result >= 0 ? .success(.count(result)) : .failure(Errno(rawValue: CInt(clamping: 0 &- result)))
         target?.fsdevDidComplete(token: token, result: reply)
     }
 

@@ -1,1 +1,278 @@
-print("fsdev-microbench: not yet")
+// fsdev-microbench: the cost of getattr, lookup and 4 KiB reads through the passthrough fsdev on a reactor, against
+// the raw system calls measured in the same run, plus the completion-style comparison (token vs closure) and the
+// idle CPU of an adaptive reactor. Printed, not asserted. Run with `swift run -c release fsdev-microbench`.
+import CAIO
+import Dispatch
+import FSDev
+import FSDevAIO
+import Glibc
+import LinuxSystem
+import Reactor
+import Synchronization
+
+/// Moves a non-Sendable value into a reactor closure.
+struct Unchecked<T>: @unchecked Sendable { var value: T }
+
+/// Counts inline completions; fails loudly on an error (a benchmark of failures would be meaningless).
+final class CountingTarget: FSCompletionTarget, @unchecked Sendable {
+    var completed = 0
+    func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
+        if case .failure(let e) = result { fatalError("benchmark request failed: \(e)") }
+        completed += 1
+    }
+}
+
+/// Drives a chain of queue-depth-1 reads: each completion submits the next until `remaining` is 0.
+final class ReadChain: FSCompletionTarget, @unchecked Sendable {
+    let channel: AIOFSChannel
+    let node: NodeID
+    let handle: HandleID
+    let vector: UnsafeMutablePointer<iovec>
+    let fileBlocks: UInt64
+    var remaining: Int
+    var next: UInt64 = 0
+    let done = DispatchSemaphore(value: 0)
+
+    init(channel: AIOFSChannel, node: NodeID, handle: HandleID, vector: UnsafeMutablePointer<iovec>,
+         fileBlocks: UInt64, count: Int) {
+        self.channel = channel
+        self.node = node
+        self.handle = handle
+        self.vector = vector
+        self.fileBlocks = fileBlocks
+        self.remaining = count
+    }
+
+    func submitNext() {
+        let offset = (next % fileBlocks) * 4096
+        next &+= 1
+        do throws(Errno) {
+            try channel.submit(.read(node: node, handle: handle, offset: offset, size: 4096,
+                                     buffers: UnsafeBufferPointer(start: vector, count: 1)),
+                               context: .root, token: next, target: self)
+        } catch { fatalError("read submit failed: \(error)") }
+    }
+
+    func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
+        guard case .success(.count(4096)) = result else { fatalError("read failed: \(result)") }
+        remaining -= 1
+        if remaining > 0 { submitNext() } else { done.signal() }
+    }
+}
+
+func now() -> UInt64 { SystemClock.monotonicNanoseconds() }
+
+func fixed(_ v: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (v * scale).rounded() / scale
+    var s = "\(r)"
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+    } else if digits > 0 {
+        s += "." + String(repeating: "0", count: digits)
+    }
+    return s
+}
+
+func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+
+/// Best (lowest) ns per operation over `rounds` runs of `body(iterations)`.
+func best(rounds: Int = 3, iterations: Int, _ body: (Int) -> Void) -> Double {
+    var bestNs = Double.infinity
+    for _ in 0..<rounds {
+        let t0 = now()
+        body(iterations)
+        bestNs = min(bestNs, Double(now() - t0) / Double(iterations))
+    }
+    return bestNs
+}
+
+func main() throws {
+    let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
+    var template = Array("/tmp/fsdev-microbench-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else { throw Errno.current }
+    let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    defer {
+        unlink(directory + "/bench")
+        rmdir(directory)
+    }
+    // A 1 MiB file in the page cache.
+    let fileSize = 1 << 20
+    do {
+        let fd = try FileDescriptor.open(directory + "/bench", flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
+        let bytes = [UInt8](repeating: 0x5a, count: fileSize)
+        _ = try bytes.withUnsafeBytes { try fd.write($0, at: 0) }
+    }
+
+    let reactor = try Reactor.start(pollMode: .busy)
+    defer { reactor.stop() }
+    let device = try AIOFSDevice(rootPath: directory)
+    let skipDevice = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(skipReadWrite: true))
+    print("fsdev-microbench: \(iterations) iterations per measurement, best of 3; reactor \(reactor.pollMode), "
+          + "\(CPUAffinity.onlineCount) CPUs online")
+
+    struct Results: Sendable {
+        var floorStat = 0.0, getattrToken = 0.0, getattrClosure = 0.0
+        var floorLookup = 0.0, floorLookupStat = 0.0, lookup = 0.0, forget = 0.0
+        var floorPread = 0.0, floorAIO = 0.0
+    }
+    let r = try reactor.run { () throws(Errno) -> Results in
+        var r = Results()
+        let channel = try reactor.channel(for: device)
+        _ = try reactor.channel(for: skipDevice)
+        let target = CountingTarget()
+        try channel.submit(.mount(MountRequest()), context: .root, token: 0, target: target)
+        let dir = try FileDescriptor.open(directory, flags: O_PATH | O_DIRECTORY)
+        let file = try FileDescriptor.open(directory + "/bench", flags: O_RDONLY)
+        let filePath = try FileSystemCall.open("bench", relativeTo: dir.rawValue, flags: O_PATH | O_NOFOLLOW)
+
+        // getattr: fstatat(AT_EMPTY_PATH) on an O_PATH descriptor is what the device does.
+        r.floorStat = best(iterations: iterations) { n in
+            for _ in 0..<n { _ = try? FileSystemCall.status(of: filePath.rawValue) }
+        }
+        var lookupEntry: NodeEntry?
+        try channel.submit(.lookup(parent: .root, name: "bench"), context: .root, token: 0,
+                           target: FSClosureCompletion { if case .success(.entry(let e)) = $0 { lookupEntry = e } })
+        guard let node = lookupEntry?.node else { throw .ioError }
+        r.getattrToken = best(iterations: iterations) { n in
+            for i in 0..<n {
+                try? channel.submit(.getattr(node: node, handle: nil), context: .root, token: UInt64(i),
+                                    target: target)
+            }
+        }
+        r.getattrClosure = best(iterations: iterations) { n in
+            var count = 0
+            for _ in 0..<n {
+                try? channel.submit(.getattr(node: node, handle: nil)) { _ in count += 1 }
+            }
+            precondition(count == n)
+        }
+        // lookup: openat(O_PATH|O_NOFOLLOW) + fstat + close is the floor (the device also dedups the node and
+        // closes the duplicate descriptor).
+        r.floorLookup = best(iterations: iterations) { n in
+            for _ in 0..<n {
+                let fd = openat(dir.rawValue, "bench", O_PATH | O_NOFOLLOW | O_CLOEXEC)
+                close(fd)
+            }
+        }
+        r.floorLookupStat = best(iterations: iterations) { n in
+            for _ in 0..<n {
+                let fd = openat(dir.rawValue, "bench", O_PATH | O_NOFOLLOW | O_CLOEXEC)
+                _ = try? FileSystemCall.status(of: fd)
+                close(fd)
+            }
+        }
+        r.lookup = best(iterations: iterations) { n in
+            for i in 0..<n {
+                try? channel.submit(.lookup(parent: .root, name: "bench"), context: .root, token: UInt64(i),
+                                    target: target)
+            }
+        }
+        // Give the references back (3 rounds of lookups), timing FORGET.
+        let references = UInt64(iterations) * 3
+        let t0 = now()
+        for i in 0..<references {
+            try channel.submit(.forget(node: node, count: 1), context: .root, token: i, target: target)
+        }
+        r.forget = Double(now() - t0) / Double(references)
+
+        // 4 KiB from the page cache.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { buffer.deallocate() }
+        let blocks = UInt64(fileSize / 4096)
+        r.floorPread = best(iterations: iterations) { n in
+            for i in 0..<n { _ = pread(file.rawValue, buffer, 4096, off_t((UInt64(i) % blocks) * 4096)) }
+        }
+        // libaio round trip without the fsdev: io_submit + io_getevents.
+        let aio = try AIOContext(depth: 8)
+        var cb = iocb()
+        var event = io_event()
+        r.floorAIO = best(iterations: iterations) { n in
+            for i in 0..<n {
+                io_prep_pread(&cb, file.rawValue, buffer, 4096, Int64((UInt64(i) % blocks) * 4096))
+                withUnsafeMutablePointer(to: &cb) { p in
+                    var list: UnsafeMutablePointer<iocb>? = p
+                    _ = try? aio.submit(&list, count: 1)
+                }
+                withUnsafeMutablePointer(to: &event) { e in
+                    _ = try? aio.getEvents(minimum: 1, into: UnsafeMutableBufferPointer(start: e, count: 1),
+                                           timeout: nil)
+                }
+            }
+        }
+        return r
+    }
+
+    // Reads through the fsdev at queue depth 1: each completion (reaped by the channel's poller) submits the next.
+    func readChain(_ dev: AIOFSDevice) throws -> Double {
+        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer {
+            vector.deallocate()
+            buffer.deallocate()
+        }
+        vector.pointee = iovec(iov_base: buffer, iov_len: 4096)
+        let v = Unchecked(value: vector)
+        let setup = try reactor.run { () throws(Errno) -> Unchecked<(AIOFSChannel, NodeID, HandleID)> in
+            let channel = try reactor.channel(for: dev)
+            var result: (NodeID, HandleID)?
+            try channel.submit(.lookup(parent: .root, name: "bench")) { lookup in
+                guard case .success(.entry(let e)) = lookup else { return }
+                try? channel.submit(.open(node: e.node, flags: O_RDONLY)) { open in
+                    if case .success(.opened(let o)) = open { result = (e.node, o.handle) }
+                }
+            }
+            guard let result else { throw .ioError }
+            return Unchecked(value: (channel, result.0, result.1))
+        }
+        let (channel, node, handle) = setup.value
+        return best(iterations: iterations) { n in
+            let chain = Unchecked(value: ReadChain(channel: channel, node: node, handle: handle, vector: v.value,
+                                                   fileBlocks: UInt64(fileSize / 4096), count: n))
+            reactor.run { chain.value.submitNext() }
+            chain.value.done.wait()
+        }
+    }
+    let read = try readChain(device)
+    let readSkip = try readChain(skipDevice)
+
+    print("")
+    print(pad("operation", 34) + pad("fsdev ns/op", 14) + pad("floor ns/op", 14) + "ratio   floor")
+    func row(_ name: String, _ fsdev: Double, _ floor: Double, _ floorName: String) {
+        print(pad(name, 34) + pad(fixed(fsdev, 0), 14) + pad(fixed(floor, 0), 14)
+              + pad(fixed(fsdev / floor, 2) + "x", 8) + floorName)
+    }
+    row("getattr (token completion)", r.getattrToken, r.floorStat, "fstatat(O_PATH fd, \"\", AT_EMPTY_PATH)")
+    row("getattr (closure completion)", r.getattrClosure, r.floorStat, "fstatat")
+    row("lookup (existing node)", r.lookup, r.floorLookupStat, "openat(O_PATH|O_NOFOLLOW)+fstatat+close")
+    row("lookup vs openat+close", r.lookup, r.floorLookup, "openat(O_PATH|O_NOFOLLOW)+close")
+    row("forget", r.forget, r.floorStat, "(fstatat, for scale)")
+    row("read 4 KiB QD1 (libaio, reactor)", read, r.floorPread, "pread 4 KiB (page cache)")
+    row("read 4 KiB QD1 vs raw libaio", read, r.floorAIO, "io_submit+io_getevents 4 KiB")
+    row("read 4 KiB QD1 skip_rw (no I/O)", readSkip, r.floorPread, "pread 4 KiB")
+    print("")
+    print("token vs closure completion: \(fixed(r.getattrClosure - r.getattrToken, 0)) ns per request "
+          + "(one allocation and a capture per closure)")
+
+    // Idle CPU of reactors that have nothing to do.
+    for mode in [PollMode.adaptive(spinMicroseconds: 100), .interrupt, .busy] {
+        let idle = try Reactor.start(pollMode: mode)
+        for _ in 0..<10 { idle.run {} }
+        usleep(20_000)
+        let wall0 = now()
+        let cpu0 = idle.cpuTimeNanoseconds() ?? 0
+        usleep(1_000_000)
+        let cpu1 = idle.cpuTimeNanoseconds() ?? 0
+        let share = Double(cpu1 - cpu0) / Double(now() - wall0) * 100
+        print("idle reactor, \(pad("\(mode):", 20)) \(fixed(share, 3))% of a CPU over 1 s "
+              + "(\(cpu1 - cpu0) ns of CPU); \(idle.statistics.sleeps) sleeps")
+        idle.stop()
+    }
+}
+
+do { try main() } catch {
+    print("fsdev-microbench failed: \(error)")
+    exit(1)
+}

@@ -53,7 +53,7 @@ final class Harness: @unchecked Sendable {
          reactors: Int = 1, pollMode: PollMode = .interrupt) throws {
         var template = Array("/tmp/fsdev-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw Errno.current }
-        directory = String(cString: template)
+        directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         group = try ReactorGroup(count: reactors, pollMode: pollMode)
         device = try AIOFSDevice(rootPath: directory, options: options)
         let device = self.device
