@@ -50,6 +50,14 @@ let package = Package(
         .executableTarget(name: "fsdev-microbench", dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem"],
                           swiftSettings: gnuSource),
 
+        // MARK: - FUSE over virtio
+        .target(name: "FUSE", dependencies: ["Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"],
+                swiftSettings: gnuSource),
+        .target(name: "VirtioFS",
+                dependencies: ["FUSE", "VhostUser", "Virtqueue", "GuestMemory", "FSDev", "Reactor", "LinuxSystem",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: gnuSource),
+
         // MARK: - Test kits
         .target(name: "VhostUserTestKit",
                 dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "LinuxSystem", "CLinux"],
@@ -67,6 +75,9 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "LinuxSystem"], swiftSettings: gnuSource),
         .testTarget(name: "FSDevAIOTests", dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],
+                    swiftSettings: gnuSource),
+        .testTarget(name: "VirtioFSTests",
+                    dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "QEMUTestKit", "LinuxSystem"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
     ]

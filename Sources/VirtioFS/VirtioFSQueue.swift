@@ -1,0 +1,123 @@
+import FSDev
+import FUSE
+import GuestMemory
+import LinuxSystem
+import Logging
+import Reactor
+import Virtqueue
+
+/// One virtqueue of the device, served on one reactor: pops chains, hands them to the FUSE dispatcher and returns
+/// them to the used ring, with EVENT_IDX-aware calls (virtio 1.2 §2.7.7, §2.7.10).
+///
+/// Notifications: while the reactor polls, guest kicks are suppressed (NO_NOTIFY / avail_event behind); before it
+/// sleeps, `prepareToSleep` re-enables them and re-checks the ring, so a chain that arrived meanwhile is served.
+///
+/// Confined to its reactor: every method runs there.
+final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
+    let index: Int
+    let ring: SplitQueue
+    var memory: GuestMemoryMap
+    var call: EventFD?
+    var err: EventFD?
+    let kick: EventFD?
+    let channel: Channel
+    var dispatcher: FUSEQueueDispatcher<Channel, VirtioFSQueue>?
+    var pollerRegistration: PollerRegistration?
+    var wakeRegistration: WakeRegistration?
+    let logger: Logger
+
+    /// Used entries were pushed since the last notification check.
+    private var usedPending = false
+    /// Guest notifications (kicks) are on: set before sleeping, cleared on the next poll.
+    private var notificationsEnabled = true
+    /// No new chains are popped (GET_VRING_BASE in progress).
+    var stopping = false
+    /// The ring is broken (a hostile or buggy driver): nothing more is popped until it is restarted.
+    private(set) var broken = false
+    /// Chains served, for statistics.
+    private(set) var served: UInt64 = 0
+
+    /// Chains popped per poll, so that one busy queue does not starve the reactor's other pollers.
+    static var batchLimit: Int { 32 }
+
+    init(index: Int, ring: SplitQueue, memory: GuestMemoryMap, kick: EventFD?, call: EventFD?, channel: Channel,
+         logger: Logger) {
+        self.index = index
+        self.ring = ring
+        self.memory = memory
+        self.kick = kick
+        self.call = call
+        self.channel = channel
+        self.logger = logger
+    }
+
+    /// Requests in flight.
+    var inFlight: Int { dispatcher?.inFlight ?? 0 }
+
+    func poll() -> PollResult {
+        guard !stopping, !broken, let dispatcher else {
+            if usedPending { notify() }
+            return .idle
+        }
+        if notificationsEnabled {
+            try? ring.disableNotification(memory: memory)
+            notificationsEnabled = false
+        }
+        var popped = 0
+        while popped < Self.batchLimit, channel.freeRequestSlots > 0, let storage = dispatcher.nextFreeStorage() {
+            let chain: DescriptorChain?
+            do {
+                chain = try ring.pop(memory: memory, into: storage)
+            } catch {
+                handle(error)
+                if broken { break }
+                popped += 1
+                continue
+            }
+            guard let chain else { break }
+            popped += 1
+            served &+= 1
+            dispatcher.start(chain)
+        }
+        if usedPending { notify() }
+        return popped > 0 ? .busy : .idle
+    }
+
+    func prepareToSleep() -> SleepPermission {
+        if usedPending { notify() }
+        if broken || stopping { return .sleep }
+        notificationsEnabled = true
+        // True when chains arrived while notifications were off: serve them before sleeping.
+        if (try? ring.enableNotification(memory: memory)) ?? false { return .stayAwake }
+        return .sleep
+    }
+
+    func fuseRequestFinished(head: UInt16, usedLength: UInt32) {
+        do {
+            try ring.pushUsed(head: head, length: usedLength, memory: memory)
+            usedPending = true
+        } catch {
+            handle(error)
+        }
+    }
+
+    /// Signals the call eventfd if the driver wants a notification (EVENT_IDX rule or the NO_INTERRUPT flag).
+    private func notify() {
+        usedPending = false
+        if (try? ring.needsNotification(memory: memory)) ?? true { call?.signal() }
+    }
+
+    /// A bad chain is returned unused; a broken ring stops being served and is reported on the error eventfd.
+    private func handle(_ error: VirtqueueError) {
+        if error.isQueueFatal {
+            broken = true
+            ring.markBroken()
+            logger.error("queue \(index) broken by the driver: \(error); not served until it is restarted")
+            err?.signal()
+        } else if let head = error.chainHead {
+            logger.warning("queue \(index): bad descriptor chain \(head): \(error)")
+            try? ring.pushUsed(head: head, length: 0, memory: memory)
+            usedPending = true
+        }
+    }
+}
