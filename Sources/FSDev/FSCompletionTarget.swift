@@ -17,6 +17,7 @@ public final class FSClosureCompletion: FSCompletionTarget {
         self.body = body
     }
 
+    /// Calls the closure with `result` (the token is not needed: the closure is per request).
     public func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
         body(result)
     }

@@ -4,7 +4,8 @@
 /// thread sees a shared-memory flag in about 0.06 us. `busy` buys the latency with a whole CPU per reactor,
 /// `interrupt` gives the CPU back and pays the wake-up on every request that arrives after a quiet moment, and
 /// `adaptive` pays the wake-up only after `spinMicroseconds` without work (bursts are served at spinning latency,
-/// an idle reactor costs about nothing: see the idle CPU measurement in the tests and the micro-benchmark).
+/// an idle reactor costs about nothing). Measured by fsdev-microbench over 1 s of idleness: adaptive (100 us) and
+/// interrupt used 0 ns of CPU (one sleep each, no periodic wake-ups), busy used 99% of a CPU.
 public enum PollMode: Sendable, Equatable, CustomStringConvertible {
     /// Never sleep: poll continuously.
     case busy

@@ -38,6 +38,8 @@ public final class ClosurePoller: Poller {
         self.beforeSleep = prepareToSleep
     }
 
+    /// Runs the body closure.
     public func poll() -> PollResult { body() }
+    /// Runs the sleep hook closure.
     public func prepareToSleep() -> SleepPermission { beforeSleep() }
 }

@@ -28,9 +28,18 @@ import Testing
         let s = try hostStat(h.path("s"))
         #expect(s.st_uid == 1234 && s.st_gid == 5678)
         #expect(f.attributes.uid == 1234)
-        // The reactor is root again afterwards, with its own umask untouched.
-        let (euid, egid) = h.group.reactors[0].run { (geteuid(), getegid()) }
+        // The reactor is root again afterwards. Its umask is its own (the channel unshared CLONE_FS): setting it
+        // there does not change the umask other threads see.
+        let before = umask(0o022)
+        umask(before)
+        let (euid, egid) = h.group.reactors[0].run { () -> (uid_t, gid_t) in
+            umask(0o077)
+            return (geteuid(), getegid())
+        }
         #expect(euid == 0 && egid == 0)
+        let after = umask(before)
+        #expect(after == before, "the reactor's umask leaked to the process")
+        _ = h.group.reactors[0].run { umask(before) }
         _ = try h.entry(h.call(.mkdir(parent: .root, name: "rootdir", mode: 0o777)))
         #expect(try hostStat(h.path("rootdir")).st_uid == 0)
         #expect(try hostStat(h.path("rootdir")).st_mode & 0o777 == 0o777, "umask 0 for the root context")
@@ -76,7 +85,9 @@ import Testing
         let h = try Harness(reactors: 2)
         defer { h.close() }
         #expect(chmod(h.directory, 0o777) == 0)
-        let creator = h.group.reactors[0].threadID
+        // Watched: the other reactor (serving root requests meanwhile), the thread-group leader and this test's
+        // thread. Reactors of other suites running in parallel switch identities legitimately and are not watched.
+        let watched = [h.group.reactors[1].threadID, Int(getpid()), SystemCall.threadID()]
         final class Shared: Sendable {
             let stop = Atomic<Bool>(false)
             let violations = Atomic<Int>(0)
@@ -86,8 +97,7 @@ import Testing
         // Sample every other thread's credentials while reactor 0 keeps switching to uid 1234.
         let sampler = Thread {
             while !shared.stop.load(ordering: .relaxed) {
-                guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { continue }
-                for tid in tasks where Int(tid) != creator {
+                for tid in watched {
                     guard let status = try? String(contentsOfFile: "/proc/self/task/\(tid)/status", encoding: .utf8)
                     else { continue }
                     for line in status.split(separator: "\n") where line.hasPrefix("Uid:") || line.hasPrefix("Gid:") {

@@ -56,7 +56,12 @@ import Testing
         #expect(throws: Errno.badFileDescriptor) {
             try h.call(.readdir(node: sub.node, handle: o.handle, offset: 0, sink: CollectingSink())).get()
         }
+        _ = try h.call(.fsyncdir(node: sub.node, handle: so.handle, dataOnly: false)).get()
+        _ = try h.call(.fsyncdir(node: sub.node, handle: so.handle, dataOnly: true)).get()
         _ = try h.call(.releasedir(node: sub.node, handle: so.handle)).get()
+        #expect(throws: Errno.badFileDescriptor) {
+            try h.call(.fsyncdir(node: sub.node, handle: so.handle, dataOnly: false)).get()
+        }
         #expect(h.device.handleCount == 0)
     }
 

@@ -117,6 +117,14 @@ import Testing
         _ = try h.call(.rename(parent: .root, name: "x", newParent: .root, newName: "y", flags: .exchange)).get()
         #expect(try readHostFile(h.path("x")) == [2, 2])
         #expect(try readHostFile(h.path("y")) == [1])
+        // RENAME_WHITEOUT leaves a 0:0 character device where the source was (overlayfs' whiteout).
+        try writeHostFile(h.path("w"), [3])
+        _ = try h.call(.rename(parent: .root, name: "w", newParent: .root, newName: "w2", flags: .whiteout)).get()
+        let whiteout = try hostStat(h.path("w"))
+        #expect(whiteout.st_mode & S_IFMT == S_IFCHR && whiteout.st_rdev == 0)
+        #expect(try readHostFile(h.path("w2")) == [3])
+        _ = try h.call(.unlink(parent: .root, name: "w")).get()
+        _ = try h.call(.unlink(parent: .root, name: "w2")).get()
         _ = try h.call(.rename(parent: .root, name: "y", newParent: d.node, newName: "z", flags: [])).get()
         #expect(try readHostFile(h.path("d/z")) == [1])
         #expect(throws: Errno.invalidArgument) {
