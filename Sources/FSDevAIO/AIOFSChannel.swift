@@ -99,6 +99,15 @@ public final class AIOFSChannel: FSChannel, Poller {
             return
         }
         try descriptor.use { (fd) throws(Errno) in
+            if !write && device.options.inlineCachedReads && !device.options.skipReadWrite {
+                // Page-cache fast path: all of it now, or libaio for the whole request. 0 means end of file.
+                let n = try? FileSystemCall.readVectors(fd, aio.scratchVectors.base, count: vectors.count,
+                                                        offset: start, flags: FileSystemCall.noWait)
+                if let n, n == vectors.bytes || n == 0 {
+                    target.fsdevDidComplete(token: token, result: .success(.count(n)))
+                    return
+                }
+            }
             try aio.submit(write: write, descriptor: fd, offset: start, vectorCount: vectors.count,
                            bytes: vectors.bytes, skip: device.options.skipReadWrite, token: token, target: target)
         }

@@ -245,6 +245,19 @@ public enum FileSystemCall {
         _ = try SystemCall.valueOrErrno(retryOnInterrupt: false) { Glibc.close(d) }.get()
     }
 
+    /// RWF_NOWAIT for `readVectors`: fail with EAGAIN instead of waiting for I/O (data not in the page cache).
+    public static let noWait = CInt(RWF_NOWAIT)
+
+    /// Reads into `count` vectors at `offset` with RWF_* `flags`; returns the byte count (0 at end of file). The
+    /// corresponding C function is `preadv2`.
+    @inlinable
+    public static func readVectors(
+        _ descriptor: CInt, _ vectors: UnsafePointer<iovec>, count: Int, offset: Int64, flags: CInt
+    ) throws(Errno) -> Int {
+        guard let n = CInt(exactly: count) else { throw .invalidArgument }
+        return try SystemCall.valueOrErrno { preadv2(descriptor, vectors, n, off_t(offset), flags) }.get()
+    }
+
     /// Open-file-description lock command (F_OFD_GETLK / F_OFD_SETLK) on `lock`. The corresponding C function is
     /// `fcntl`.
     @inlinable

@@ -198,6 +198,53 @@ import Testing
         try h.release(e.node, fh)
     }
 
+    @Test func inlineCachedReadsCompleteInsideSubmitAndFallBackToLibaio() throws {
+        let h = try Harness(options: AIOFSOptions(inlineCachedReads: true))
+        defer { h.close() }
+        let data = pattern(256 * 1024, seed: 21)
+        try writeHostFile(h.path("c"), data)
+        let e = try h.lookup(.root, "c")
+        let fh = try h.open(e.node, flags: O_RDONLY)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 4096)
+        defer { buffer.deallocate() }
+        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        defer { vector.deallocate() }
+        vector.pointee = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        let channel = h.channels[0]
+        let box = Unchecked(value: vector)
+        /// Submits a 64 KiB read at `offset`; returns whether it completed before submit returned, and the result.
+        func read(at offset: UInt64) -> (inline: Bool, result: Result<FSReply, Errno>?) {
+            let completions = Completions(reactor: h.group.reactors[0])
+            let inline = h.group.reactors[0].run { () -> Bool in
+                try? channel.value.submit(.read(node: e.node, handle: fh, offset: offset, size: 65536,
+                                                buffers: UnsafeBufferPointer(start: box.value, count: 1)),
+                                          context: .root, token: offset, target: completions)
+                return completions.count == 1
+            }
+            let done = completions.wait(count: 1)
+            #expect(done.count == 1)
+            return (inline, done.first?.result)
+        }
+        // Just written: in the page cache, served inline.
+        let cached = read(at: 65536)
+        #expect(cached.inline)
+        #expect(Array(buffer) == Array(data[65536..<131072]))
+        // At end of file: 0, inline.
+        let eof = read(at: UInt64(data.count))
+        #expect(eof.inline)
+        if case .success(.count(let n)) = eof.result { #expect(n == 0) } else { Issue.record("eof read") }
+        // Evicted from the page cache: RWF_NOWAIT says EAGAIN and libaio serves it (asynchronously), same bytes.
+        let fd = Glibc.open(h.path("c"), O_RDONLY)
+        #expect(fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0)
+        Glibc.close(fd)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        let evicted = read(at: 131072)
+        #expect(Array(buffer) == Array(data[131072..<196608]))
+        if case .success(.count(let n)) = evicted.result { #expect(n == 65536) } else { Issue.record("evicted") }
+        #expect(!evicted.inline, "an evicted page must go to libaio, not block the reactor")
+        try h.release(e.node, fh)
+    }
+
     @Test func skipReadWriteCompletesWithoutTouchingTheFile() throws {
         let h = try Harness(options: AIOFSOptions(skipReadWrite: true))
         defer { h.close() }
