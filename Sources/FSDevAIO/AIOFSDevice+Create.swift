@@ -66,7 +66,9 @@ extension AIOFSDevice {
     func pathDescriptor(of opened: FileDescriptor) throws(Errno) -> FileDescriptor {
         try opened.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in try FileSystemCall.open(name, relativeTo: proc, flags: O_PATH) }
+                try procSelfFD.use { (proc) throws(Errno) in
+                    try FileSystemCall.open(name, relativeTo: proc, flags: O_PATH)
+                }
             }
         }
     }
@@ -109,7 +111,8 @@ extension AIOFSDevice {
         let directory = try nodes.resolve(parent).descriptor
         let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
             try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
-                try FileSystemCall.open(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE, mode: mode_t(mode & 0o7777))
+                try FileSystemCall.open(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE,
+                                        mode: mode_t(mode & 0o7777))
             }
         }
         return try adopt(opened)

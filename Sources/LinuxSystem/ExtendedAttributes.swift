@@ -24,7 +24,9 @@ public enum ExtendedAttributes {
     /// Lists attribute names (NUL-separated) into `buffer`; returns the total size. The corresponding C function is
     /// `listxattr`.
     @inlinable
-    public static func names(path: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    public static func names(
+        path: UnsafePointer<CChar>, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(Errno) -> Int {
         try SystemCall.valueOrErrno {
             listxattr(path, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count)
         }.get()

@@ -90,7 +90,9 @@ func fixed(_ v: Double, _ digits: Int) -> String {
     return s
 }
 
-func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
 
 /// Best (lowest) ns per operation over `rounds` runs of `body(iterations)`.
 func best(rounds: Int = 3, iterations: Int, _ body: (Int) -> Void) -> Double {

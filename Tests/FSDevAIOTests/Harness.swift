@@ -126,7 +126,9 @@ final class Harness: @unchecked Sendable {
     }
 
     func attributes(_ node: NodeID, handle: HandleID? = nil) throws -> FileAttributes {
-        guard case .attributes(let a) = try call(.getattr(node: node, handle: handle)).get() else { throw Errno.ioError }
+        guard case .attributes(let a) = try call(.getattr(node: node, handle: handle)).get() else {
+            throw Errno.ioError
+        }
         return a.attributes
     }
 
@@ -149,7 +151,8 @@ final class Harness: @unchecked Sendable {
     }
 
     /// WRITE `bytes` at `offset` through libaio.
-    func write(_ node: NodeID, _ handle: HandleID, _ bytes: [UInt8], at offset: UInt64, reactor: Int = 0) throws -> Int {
+    func write(_ node: NodeID, _ handle: HandleID, _ bytes: [UInt8], at offset: UInt64,
+               reactor: Int = 0) throws -> Int {
         var copy = bytes
         return try copy.withUnsafeMutableBytes { raw in
             var v = iovec(iov_base: raw.baseAddress, iov_len: raw.count)
