@@ -165,33 +165,37 @@ final class AIOManager {
             skippedHead = 0
         }
         guard inFlight > 0 else { return done }
-        let n = ring != nil ? reapRing() : reapSystemCall(minimum: 0, timeout: timespec(tv_sec: 0, tv_nsec: 0))
-        for i in 0..<n {
-            let e = events.base[i]
-            let slot = Int(bitPattern: e.data) - 1
-            guard slot >= 0, slot < depth, slots.base[slot].inFlight else { continue }
-            complete(slot: slot, result: Int(bitPattern: e.res))
-            done += 1
-        }
+        if ring != nil { return done + reapRing() }
+        let n = reapSystemCall(minimum: 0, timeout: timespec(tv_sec: 0, tv_nsec: 0))
+        for i in 0..<n where complete(event: events.base[i]) { done += 1 }
         return done
     }
 
-    /// Copies ready events out of the kernel's ring and publishes the new head.
+    /// Completes the request of one kernel event. Returns false for an event that names no in-flight slot.
+    private func complete(event e: io_event) -> Bool {
+        let slot = Int(bitPattern: e.data) - 1
+        guard slot >= 0, slot < depth, slots.base[slot].inFlight else { return false }
+        complete(slot: slot, result: Int(bitPattern: e.res))
+        return true
+    }
+
+    /// Completes the events ready in the kernel's ring, one at a time: each event is copied and the head published
+    /// before its completion runs, so a completion that reaps again (a channel destroyed from its own completion
+    /// drains) continues from the right place and no event is lost or completed twice.
     private func reapRing() -> Int {
         guard let ring else { return 0 }
         let nr = ring.load(fromByteOffset: 4, as: UInt32.self)
-        var head = ring.load(fromByteOffset: 8, as: UInt32.self)
-        let tail = CLinux_load_acquire_u32(ring + 12)
-        guard head < nr, tail < nr else { return 0 }
-        var n = 0
-        while head != tail && n < depth {
+        var done = 0
+        while done < depth {
+            let head = ring.load(fromByteOffset: 8, as: UInt32.self)
+            let tail = CLinux_load_acquire_u32(ring + 12)
+            guard head != tail, head < nr, tail < nr else { break }
             // SAFETY: head < nr, and the ring holds nr 32-byte io_events after its 32-byte header.
-            events.base[n] = (ring + 32 + Int(head) * 32).load(as: io_event.self)
-            n += 1
-            head = head + 1 == nr ? 0 : head + 1
+            let event = (ring + 32 + Int(head) * 32).load(as: io_event.self)
+            CLinux_store_release_u32(ring + 8, head + 1 == nr ? 0 : head + 1)
+            if complete(event: event) { done += 1 }
         }
-        CLinux_store_release_u32(ring + 8, head)
-        return n
+        return done
     }
 
     private func reapSystemCall(minimum: Int, timeout: timespec) -> Int {
@@ -217,13 +221,10 @@ final class AIOManager {
     func drain() {
         while inFlight > 0 {
             if reap() == 0 && inFlight > 0 && skippedHead >= skipped.count {
+                // Block for the next event; io_getevents consumes it from the same ring.
                 let n = reapSystemCall(minimum: 1, timeout: timespec(tv_sec: 0, tv_nsec: 100_000_000))
-                for i in 0..<n {
-                    let e = events.base[i]
-                    let slot = Int(bitPattern: e.data) - 1
-                    guard slot >= 0, slot < depth, slots.base[slot].inFlight else { continue }
-                    complete(slot: slot, result: Int(bitPattern: e.res))
-                }
+                let batch = (0..<n).map { events.base[$0] }
+                for e in batch { _ = complete(event: e) }
             }
         }
     }

@@ -30,19 +30,21 @@ final class ReactorMailbox: Sendable {
 
     /// Queues `message`. Returns false if the reactor has stopped accepting messages.
     func push(_ message: @escaping Message) -> Bool {
-        let accepted = state.withLock { s in
+        state.withLock { s in
             if s.closed { return false }
             s.queue.append(message)
+            // Counted under the lock, so that a consumer taking the batch never sees the count go negative.
+            pendingCount.wrappingAdd(1, ordering: .sequentiallyConsistent)
             return true
         }
-        if accepted { pendingCount.wrappingAdd(1, ordering: .sequentiallyConsistent) }
-        return accepted
     }
 
     /// Moves every queued message into `batch` (which must be empty), keeping both arrays' storage.
     func takeAll(into batch: inout [Message]) {
-        state.withLock { s in swap(&s.queue, &batch) }
-        if !batch.isEmpty { pendingCount.wrappingSubtract(batch.count, ordering: .relaxed) }
+        state.withLock { s in
+            swap(&s.queue, &batch)
+            if !batch.isEmpty { pendingCount.wrappingSubtract(batch.count, ordering: .relaxed) }
+        }
     }
 
     /// Stops accepting messages.

@@ -144,6 +144,57 @@ import Testing
         try h.release(e.node, fh)
     }
 
+    @Test func channelDestroyedFromItsOwnCompletionStillCompletesEverythingOnce() throws {
+        let h = try Harness()
+        defer { h.close() }
+        try writeHostFile(h.path("r"), pattern(8 * 4096))
+        let e = try h.lookup(.root, "r")
+        let fh = try h.open(e.node, flags: O_RDONLY)
+        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * 4096, alignment: 4096)
+        defer { buffers.deallocate() }
+        let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 8)
+        defer { vectors.deallocate() }
+        for i in 0..<8 { vectors[i] = iovec(iov_base: buffers.baseAddress! + i * 4096, iov_len: 4096) }
+        /// Drops the last channel reference on the first completion: the channel drains the other seven from
+        /// inside this completion.
+        final class Releasing: FSCompletionTarget, @unchecked Sendable {
+            let inner: Completions
+            let reactor: Reactor
+            let device: AIOFSDevice
+            var released = false
+            init(_ inner: Completions, _ reactor: Reactor, _ device: AIOFSDevice) {
+                self.inner = inner
+                self.reactor = reactor
+                self.device = device
+            }
+            func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
+                inner.fsdevDidComplete(token: token, result: result)
+                if !released {
+                    released = true
+                    reactor.releaseChannel(for: device)
+                }
+            }
+        }
+        let completions = Completions(reactor: h.group.reactors[0])
+        let target = Releasing(completions, h.group.reactors[0], h.device)
+        let channel = h.channels[0]
+        let box = Unchecked(value: vectors)
+        h.group.reactors[0].run {
+            for i in 0..<8 {
+                try? channel.value.submit(.read(node: e.node, handle: fh, offset: UInt64(i * 4096), size: 4096,
+                                                buffers: UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])),
+                                          context: .root, token: UInt64(i), target: target)
+            }
+        }
+        let done = completions.wait(count: 8)
+        usleep(10_000)
+        #expect(completions.count == 8)
+        #expect(Set(done.map(\.token)) == Set(0..<8))
+        #expect(done.allSatisfy { if case .success(.count(4096)) = $0.result { true } else { false } })
+        #expect(h.group.reactors[0].run { h.group.reactors[0].channelReferenceCount(for: h.device) } == 0)
+        #expect(throws: Errno.badFileDescriptor) { try h.attributes(.root) }
+    }
+
     @Test func directIOIsTrulyAsynchronous() throws {
         let h = try Harness(options: AIOFSOptions(directIO: true))
         defer { h.close() }
