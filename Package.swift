@@ -63,6 +63,7 @@ let package = Package(
                 dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "LinuxSystem", "CLinux"],
                 swiftSettings: gnuSource),
         .target(name: "QEMUTestKit", swiftSettings: gnuSource),
+        .executableTarget(name: "vhostfs-bench", dependencies: ["VhostUserTestKit", "LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: gnuSource),
 
         // MARK: - Tests
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
@@ -80,5 +81,6 @@ let package = Package(
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "QEMUTestKit", "LinuxSystem"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
+        .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
     ]
 )
