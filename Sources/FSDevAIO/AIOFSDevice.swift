@@ -16,6 +16,10 @@ import Synchronization
 /// O_NOFOLLOW, so a symlink in the share cannot redirect a create outside of it; OPEN refuses symlinks and special
 /// files (a device node in the share must not open the host's device).
 ///
+/// Allocation: getattr, read and write make no heap allocation per request; lookup makes one (the owner object
+/// of the new O_PATH descriptor). Counted with `fsdev-microbench --probe <op> N` under valgrind at two values of
+/// N: 0, 0 and 1 allocations per operation.
+///
 /// Confinement: every path operation is one validated name relative to a node's O_PATH descriptor, with
 /// O_NOFOLLOW; ".." is clamped at the root and, elsewhere, accepted only if the result is still beneath the root.
 /// A directory the host moves out of the share while the guest holds it stays reachable through the held node

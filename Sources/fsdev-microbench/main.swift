@@ -105,8 +105,61 @@ func best(rounds: Int = 3, iterations: Int, _ body: (Int) -> Void) -> Double {
     return bestNs
 }
 
+/// `--probe getattr|lookup|read|read-inline N`: set up, then run only N operations of one kind and exit, for
+/// counting heap allocations per operation under valgrind (run twice with different N and subtract the
+/// "total heap usage" lines: fsdev-microbench's allocation check in the report).
+func probe(_ kind: String, count: Int, directory: String) throws {
+    let reactor = try Reactor.start(pollMode: .interrupt)
+    defer { reactor.stop() }
+    let device = try AIOFSDevice(rootPath: directory,
+                                 options: AIOFSOptions(inlineCachedReads: kind == "read-inline"))
+    let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+    defer {
+        vector.deallocate()
+        buffer.deallocate()
+    }
+    vector.pointee = iovec(iov_base: buffer, iov_len: 4096)
+    let v = Unchecked(value: vector)
+    let chain = try reactor.run { () throws(Errno) -> Unchecked<ReadChain?> in
+        let channel = try reactor.channel(for: device)
+        let target = CountingTarget()
+        var found: (NodeID, HandleID)?
+        try channel.submit(.lookup(parent: .root, name: "bench")) { lookup in
+            guard case .success(.entry(let e)) = lookup else { return }
+            try? channel.submit(.open(node: e.node, flags: O_RDONLY)) { open in
+                if case .success(.opened(let o)) = open { found = (e.node, o.handle) }
+            }
+        }
+        guard let (node, handle) = found else { throw .ioError }
+        switch kind {
+        case "getattr":
+            for i in 0..<count {
+                try channel.submit(.getattr(node: node, handle: nil), context: .root, token: UInt64(i), target: target)
+            }
+            return Unchecked(value: nil)
+        case "lookup":
+            for i in 0..<count {
+                try channel.submit(.lookup(parent: .root, name: "bench"), context: .root, token: UInt64(i),
+                                   target: target)
+            }
+            return Unchecked(value: nil)
+        default:
+            return Unchecked(value: ReadChain(channel: channel, node: node, handle: handle, vector: v.value,
+                                              fileBlocks: 256, count: count))
+        }
+    }
+    if let c = chain.value {
+        let box = Unchecked(value: c)
+        reactor.run { box.value.submitNext() }
+        c.done.wait()
+    }
+    print("probe \(kind) x\(count) done")
+}
+
 func main() throws {
-    let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    let iterations = Int(arguments.first ?? "") ?? 200_000
     var template = Array("/tmp/fsdev-microbench-XXXXXX".utf8CString)
     guard mkdtemp(&template) != nil else { throw Errno.current }
     let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -120,6 +173,10 @@ func main() throws {
         let fd = try FileDescriptor.open(directory + "/bench", flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
         let bytes = [UInt8](repeating: 0x5a, count: fileSize)
         _ = try bytes.withUnsafeBytes { try fd.write($0, at: 0) }
+    }
+    if arguments.count == 3 && arguments[0] == "--probe", let count = Int(arguments[2]) {
+        try probe(arguments[1], count: count, directory: directory)
+        return
     }
 
     let reactor = try Reactor.start(pollMode: .busy)
