@@ -1,0 +1,90 @@
+import Foundation
+import Glibc
+import Testing
+import VhostUserTestKit
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct FUSEOperationTests {
+    @Test func commonOperationsRoundTrip() throws {
+        let d = try InProcessDaemon()
+        defer { d.stop() }
+        let c = try d.client()
+        defer { c.shutdown() }
+        let root = FUSEClient.rootNodeID
+
+        let (file, opened) = try c.create(parent: root, name: "a.txt", flags: O_RDWR, mode: 0o640)
+        let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(try c.write(file.nodeID, handle: opened.handle, offset: 0, data: data) == data.count)
+        #expect(try c.read(file.nodeID, handle: opened.handle, offset: 0, size: 20_000) == data)
+        #expect(try c.read(file.nodeID, handle: opened.handle, offset: 9_990, size: 100) == Array(data[9_990...]))
+        try c.fsync(file.nodeID, handle: opened.handle)
+        try c.release(file.nodeID, handle: opened.handle)
+        #expect(FileManager.default.contents(atPath: d.share + "/a.txt") == Data(data))
+        #expect(try c.getattr(file.nodeID).attributes.size == 10_000)
+
+        let dir = try c.mkdir(parent: root, name: "d", mode: 0o755)
+        try c.rename(parent: root, name: "a.txt", newParent: dir.nodeID, newName: "b.txt")
+        #expect(FileManager.default.fileExists(atPath: d.share + "/d/b.txt"))
+        let link = try c.link(file.nodeID, newParent: root, newName: "hard")
+        #expect(link.attributes.linkCount == 2)
+        let sym = try c.symlink(parent: root, name: "s", target: "d/b.txt")
+        #expect(try c.readlink(sym.nodeID) == Array("d/b.txt".utf8))
+
+        let h = try c.opendir(dir.nodeID)
+        let names = try c.readdir(dir.nodeID, handle: h.handle).map(\.nameString)
+        #expect(Set(names) == [".", "..", "b.txt"])
+        try c.releasedir(dir.nodeID, handle: h.handle)
+
+        #expect(throws: FUSEClient.Failure.errno(ENOENT)) { _ = try c.lookup(parent: root, name: "missing") }
+        #expect(throws: FUSEClient.Failure.errno(EEXIST)) { _ = try c.mkdir(parent: root, name: "d", mode: 0o755) }
+        #expect(throws: FUSEClient.Failure.errno(ENOTEMPTY)) { try c.rmdir(parent: root, name: "d") }
+        try c.unlink(parent: dir.nodeID, name: "b.txt")
+        try c.rmdir(parent: root, name: "d")
+        #expect(try c.statfs().blockSize > 0)
+    }
+
+    @Test func requestsBeforeInitGetEIO() throws {
+        let d = try InProcessDaemon()
+        defer { d.stop() }
+        let c = try d.client(sendsInit: false)
+        defer { c.shutdown() }
+        let r = try c.send(opcode: 3, body: [UInt8](repeating: 0, count: 16), replyCapacity: 256)  // GETATTR
+        #expect(r.error == EIO)
+        _ = try c.initialize()
+        #expect(try c.getattr(FUSEClient.rootNodeID).attributes.isDirectory)
+    }
+
+    @Test func destroyReleasesEveryNodeAndHandle() throws {
+        let d = try InProcessDaemon()
+        defer { d.stop() }
+        let c = try d.client()
+        defer { c.shutdown() }
+        for i in 0..<50 {
+            let (e, o) = try c.create(parent: FUSEClient.rootNodeID, name: "f\(i)", flags: O_RDWR, mode: 0o644)
+            _ = e
+            _ = o  // handles left open on purpose
+        }
+        #expect(d.fsdev.nodeCount == 51)
+        #expect(d.fsdev.handleCount == 50)
+        let r = try c.send(opcode: 38, body: [], replyCapacity: 0)  // DESTROY
+        #expect(r.error == 0)
+        #expect(d.fsdev.nodeCount == 1)
+        #expect(d.fsdev.handleCount == 0)
+    }
+
+    @Test func disconnectReleasesTheGuestsNodes() throws {
+        let d = try InProcessDaemon()
+        defer { d.stop() }
+        do {
+            let c = try d.client()
+            for i in 0..<20 { _ = try c.mkdir(parent: FUSEClient.rootNodeID, name: "d\(i)", mode: 0o755) }
+            #expect(d.fsdev.nodeCount == 21)
+            c.shutdown()
+        }
+        #expect(d.eventually { d.fsdev.nodeCount == 1 })
+        // A second front-end mounts again and sees what the first one made.
+        let c = try d.client()
+        defer { c.shutdown() }
+        #expect(try c.lookup(parent: FUSEClient.rootNodeID, name: "d7").attributes.isDirectory)
+    }
+}
