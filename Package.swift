@@ -82,6 +82,7 @@ let package = Package(
                                    "QEMUTestKit", "LinuxSystem"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
+        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
     ]
 )

@@ -1,0 +1,144 @@
+import Foundation
+import QEMUTestKit
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEndTests {
+    /// The checks GuestScripts/errors.sh prints, in order; the host-submount ones only when the host could mount.
+    static func errorChecks(hostSubmount: Bool) -> [String] {
+        var checks = [
+            "enoent-cat", "enoent-stat", "enoent-ls", "enoent-rm", "enoent-rmdir", "enoent-mkdir-parent",
+            "enoent-create-parent", "enoent-rename", "enoent-link",
+            "eexist-mkdir", "eexist-mkdir-over-file", "eexist-mkfifo", "eexist-link", "eexist-symlink",
+            "eexist-noclobber", "eexist-create-excl", "eexist-rename-noreplace",
+            "enotempty-rmdir", "enotempty-rename-over-dir", "enotempty-rename-probe",
+            "eisdir-write", "eisdir-read", "eisdir-unlink", "eisdir-rename-file-over-dir",
+            "enotdir-lookup", "enotdir-mkdir", "enotdir-rmdir", "enotdir-rename-dir-over-file",
+            "errors-left-files-alone", "xattr-disabled-set", "xattr-disabled-get",
+            "exdev-link-from-guest-tmpfs", "exdev-rename-from-guest-tmpfs", "exdev-mv-from-guest-tmpfs-copies",
+        ]
+        if hostSubmount {
+            checks += [
+                "exdev-host-submount-link", "exdev-host-submount-rename", "exdev-host-submount-mv-copies",
+                "exdev-host-submount-mv-content", "exdev-host-submount-mv-source-gone",
+            ]
+        }
+        checks += [
+            "escape-dotdot-is-guest-root", "escape-dotdot-dotdot-is-guest-root", "escape-dotdot-sees-guest-init",
+            "escape-dotdot-no-host-secret",
+        ]
+        checks += escapeLinks.map { "escape-\($0.name)-is-a-symlink" }
+        checks += [
+            "escape-esc-rel-secret-readlink", "escape-esc-abs-secret-readlink", "escape-esc-parent-is-guest-root",
+            "escape-esc-root-is-guest-root", "escape-esc-etc-is-guest-etc", "escape-esc-rel-secret-unreadable",
+            "escape-esc-abs-secret-unreadable", "escape-esc-abs-share-parent-unreadable", "escape-secret-path-in-guest",
+            "escape-secret-path-below-mnt", "escape-secret-path-below-esc-root",
+            "escape-esc-abs-passwd-is-not-the-hosts", "escape-esc-etc-passwd-is-not-the-hosts",
+            "escape-guest-symlink-abs", "escape-guest-symlink-resolves-in-guest",
+            "escape-guest-symlink-passwd", "escape-guest-symlink-up", "escape-guest-symlink-up-unreadable",
+            "escape-no-outside-marker-in-share",
+            "user-is-tester", "eacces-read", "eacces-write", "eacces-create", "eacces-mkdir", "eacces-unlink",
+            "eacces-rename", "eacces-list", "eperm-chown", "eperm-chmod", "eperm-utimes", "eperm-sticky-unlink",
+            "user-create", "user-mkdir", "user-symlink", "user-fifo", "user-owns-created-file", "user-reads-own-file",
+            "root-still-reads-0600",
+        ]
+        return checks
+    }
+
+    /// The symlinks the host plants in the share to lure the guest out of it. `{base}` is the directory holding
+    /// the share and the outside marker.
+    static let escapeLinks: [(name: String, target: String)] = [
+        ("esc-parent", ".."),
+        ("esc-root", String(repeating: "../", count: 16)),
+        ("esc-etc", String(repeating: "../", count: 16) + "etc"),
+        ("esc-rel-secret", "../outside-secret.txt"),
+        ("esc-abs-secret", "{base}/outside-secret.txt"),
+        ("esc-abs-passwd", "/etc/passwd"),
+        ("esc-abs-share-parent", "{base}"),
+    ]
+
+    @Test("errors (ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR, EACCES, EXDEV) and no way out of the share",
+          .timeLimit(.minutes(6)))
+    func errorsAndConfinement() async throws {
+        try requireHost()
+        let share = try E2EShare()
+        try share.write("file.txt", "file\n")
+        try share.mkdir("dir")
+        try share.mkdir("emptydir")
+        try share.write("nonempty/child", "child\n")
+        try share.write("secret0600.txt", "root only\n", mode: 0o600)
+        try share.write("rootonly/file.txt", "root's\n")
+        try share.mkdir("private-dir", mode: 0o700)
+        try share.write("private-dir/inside.txt", "private\n")
+        try share.mkdir("public", mode: 0o1777)
+        try share.write("public/roots.txt", "root's file in a sticky directory\n")
+        try share.write("xdev-src.txt", "crossing\n")
+        let (hostSubmount, noSubmountReason) = try share.mountTmpfs(at: "xdev")
+        if !hostSubmount {
+            print("e2e: EXDEV through a host submount is not checked: \(noSubmountReason)")
+        }
+        for link in Self.escapeLinks {
+            try share.symlink(link.name, to: link.target.replacingOccurrences(of: "{base}", with: share.base))
+        }
+        try share.write(".e2e/paths", """
+            SECRET_PATH='\(share.secretPath)'
+            HOST_PASSWD_SHA256=\(try HostSide.sha256("/etc/passwd"))
+            HOST_SUBMOUNT=\(hostSubmount ? "mounted" : "none")
+
+            """)
+        let baseBefore = HostSide.names(share.base)
+
+        let server = try startBackend(share)
+        let (result, report) = try await boot(
+            script: "errors.sh", devices: [VhostUserFSDevice(socketPath: server.socketPath, tag: Self.tag)],
+            backends: [server])
+        report.expectAll(Self.errorChecks(hostSubmount: hostSubmount),
+                         context: "back-end log:\n\(server.log.suffix(3000))")
+
+        // Nothing of the host outside the share reached the guest, and nothing the guest did landed outside it.
+        #expect(!result.consoleLog.contains(share.secret), "the guest read the marker outside the share")
+        #expect(HostSide.text(share.secretPath) == share.secret + "\n", "the marker outside the share changed")
+        let baseAfter = HostSide.names(share.base).subtracting(["backend.sock", "backend.log"])
+        #expect(baseAfter == baseBefore.subtracting(["backend.sock", "backend.log"]),
+                "files appeared next to the share: \(baseAfter.subtracting(baseBefore))")
+        for link in Self.escapeLinks {
+            let target = link.target.replacingOccurrences(of: "{base}", with: share.base)
+            #expect(HostSide.fileType(share.path(link.name)) == S_IFLNK, "\(link.name) is no longer a symlink")
+            #expect(HostSide.readlink(share.path(link.name)) == target)
+        }
+        for (name, target) in [("guest-abs-link", "/tmp/guest-only"), ("guest-passwd-link", "/etc/passwd"),
+                               ("guest-up-link", "../../../../../../../../outside-secret.txt")] {
+            #expect(HostSide.fileType(share.path(name)) == S_IFLNK, "\(name) is not a symlink on the host")
+            #expect(HostSide.readlink(share.path(name)) == target)
+        }
+
+        // The failed operations changed nothing.
+        #expect(HostSide.text(share.path("file.txt")) == "file\n")
+        #expect(HostSide.fileType(share.path("dir")) == S_IFDIR)
+        #expect(HostSide.fileType(share.path("emptydir")) == S_IFDIR)
+        #expect(HostSide.text(share.path("nonempty/child")) == "child\n")
+        #expect(HostSide.text(share.path("rootonly/file.txt")) == "root's\n")
+        #expect(HostSide.names(share.path("rootonly")) == ["file.txt"])
+        #expect(HostSide.text(share.path("public/roots.txt")) != nil)
+        #expect(HostSide.lstat(share.path("public/stolen.txt")) == nil)
+        #expect(HostSide.lstat(share.path("from-tmpfs")) == nil)
+        #expect(HostSide.text(share.path("from-tmpfs.txt")) == "from-the-guest-tmpfs\n")
+        if hostSubmount {
+            #expect(HostSide.text(share.path("xdev/moved.txt")) == "crossing\n")
+            #expect(HostSide.lstat(share.path("xdev-src.txt")) == nil)
+            #expect(HostSide.names(share.path("xdev")) == ["moved.txt"])
+        }
+
+        // What the unprivileged guest user made is owned by uid/gid 1000 on the host.
+        for (name, type) in [("public/by-tester.txt", S_IFREG), ("public/tester-dir", S_IFDIR),
+                             ("public/tester-link", S_IFLNK), ("public/tester-fifo", S_IFIFO)] {
+            let made = try #require(HostSide.lstat(share.path(name)), "\(name) is missing on the host")
+            #expect(made.st_mode & S_IFMT == type, "\(name) has the wrong type")
+            #expect(made.st_uid == 1000 && made.st_gid == 1000, "\(name) is owned by \(made.st_uid):\(made.st_gid)")
+        }
+        #expect(HostSide.text(share.path("public/by-tester.txt")) == "mine\n")
+    }
+}
