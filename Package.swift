@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "VhostUserTestKit", targets: ["VhostUserTestKit"]),
+        .executable(name: "vhostfsd", targets: ["vhostfsd"]),
     ],
     dependencies: [
         // Command-line parsing for the daemon and the benchmark tool.
@@ -50,6 +51,13 @@ let package = Package(
         .executableTarget(name: "fsdev-microbench", dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem"],
                           swiftSettings: gnuSource),
 
+        // MARK: - The daemon
+        .target(name: "VhostFSDaemon",
+                dependencies: ["LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: gnuSource),
+        .executableTarget(name: "vhostfsd", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
+
         // MARK: - FUSE over virtio
         .target(name: "FUSE", dependencies: ["Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"],
                 swiftSettings: gnuSource),
@@ -82,6 +90,7 @@ let package = Package(
                                    "QEMUTestKit", "LinuxSystem"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
+        .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
         .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
     ]

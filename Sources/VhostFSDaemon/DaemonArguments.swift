@@ -1,0 +1,232 @@
+import ArgumentParser
+
+/// The daemon's command line as swift-argument-parser sees it: syntax only.
+///
+/// Every value is kept as the text the user typed; `DaemonCommandLine` turns it into a `DaemonConfiguration` so
+/// that every bad value gets the same one-line message naming the option as it was spelled. Options follow
+/// virtiofsd (the Rust one) where they overlap, including its legacy `-o` form; the options virtiofsd lacks are
+/// marked "(vhostfsd)" in the help.
+struct DaemonArguments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vhostfsd",
+        abstract: "Share a host directory with a virtual machine as a vhost-user virtio-fs device.",
+        usage: """
+            vhostfsd (--socket-path=PATH | --fd=N) --shared-dir=DIR [options]
+            vhostfsd --print-capabilities
+            """,
+        discussion: """
+            The guest mounts the share with: mount -t virtiofs TAG /mnt
+
+            Legacy -o options (virtiofsd and libvirt), comma-separated, a doubled comma standing for a comma in a \
+            value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
+            flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
+            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE; and, because they \
+            ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
+            no_security_label. Any other -o option is an error.
+
+            Repeating an option keeps its last value. Giving one setting two different values through different \
+            spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
+            error.
+
+            Compatibility options that change nothing: --thread-pool-size (requests run on the reactors, never on \
+            a thread pool), -f (vhostfsd always stays in the foreground), and --sandbox=chroot|namespace, which \
+            start the daemon with a warning that no sandbox was entered: confinement to the shared directory rests \
+            on the passthrough device alone (every path operation relative to an O_PATH descriptor inside the \
+            share, one validated component at a time, O_NOFOLLOW, RESOLVE_BENEATH).
+
+            Poll modes: a reactor blocked in epoll takes about 25 us to wake on an eventfd, a spinning one sees a \
+            ring update in about 0.06 us. busy spins always (lowest latency, one full CPU per reactor); interrupt \
+            always sleeps (no idle CPU); adaptive spins for --poll-us after the last work, then sleeps.
+
+            Exit status: 0 after --help, --version, --print-capabilities or a clean shutdown; 1 when the daemon \
+            fails after starting; 2 for any invalid command line, reported as one line on standard error.
+            """,
+        helpNames: [.short, .long]
+    )
+
+    // MARK: - Where to listen and what to share
+
+    @Option(
+        name: .customLong("socket-path"),
+        help: ArgumentHelp(
+            "vhost-user Unix socket to create and listen on. This or --fd is required.", valueName: "path"))
+    var socketPath: String?
+
+    @Option(
+        name: .customLong("socket"),
+        help: ArgumentHelp("Deprecated virtiofsd spelling of --socket-path.", valueName: "path"))
+    var socket: String?
+
+    @Option(
+        name: .customLong("fd"),
+        help: ArgumentHelp(
+            "Inherited, already listening Unix socket to accept on (as libvirt passes it). This or --socket-path is "
+                + "required.",
+            valueName: "n"))
+    var fd: String?
+
+    @Option(
+        name: .customLong("shared-dir"),
+        help: ArgumentHelp("Directory to share; must exist. Required (or -o source=DIR).", valueName: "dir"))
+    var sharedDir: String?
+
+    @Option(
+        name: .customLong("tag"),
+        help: ArgumentHelp(
+            "Tag the device advertises, which the guest names in mount: 1 to 36 bytes. (default: vhostfs)",
+            valueName: "tag"))
+    var tag: String?
+
+    // MARK: - Filesystem behaviour
+
+    @Option(
+        name: .customLong("cache"),
+        help: ArgumentHelp(
+            "Guest caching: auto (1 s timeouts, data kept while unchanged), always (1 day), never (no caching, "
+                + "direct I/O; also none), metadata (1 day for names and attributes, no data). (default: auto)",
+            valueName: "policy"))
+    var cache: String?
+
+    @Flag(name: .customLong("writeback"), help: "Enable the guest's writeback cache. (default: off)")
+    var writeback = false
+
+    @Flag(name: .customLong("xattr"), help: "Serve extended attributes. (default: off)")
+    var xattr = false
+
+    @Flag(name: .customLong("no-xattr"), help: "Do not serve extended attributes (vhostfsd).")
+    var noXattr = false
+
+    @Flag(name: .customLong("readonly"), help: "Refuse every change to the share with EROFS. (default: off)")
+    var readonly = false
+
+    @Flag(
+        name: .customLong("posix-lock"),
+        help: "Serve POSIX record locks on the host (vhostfsd; -o posix_lock). (default: off, locks stay in the guest)")
+    var posixLock = false
+
+    @Flag(name: .customLong("no-posix-lock"), help: "Keep POSIX record locks local to the guest (vhostfsd).")
+    var noPosixLock = false
+
+    @Flag(
+        name: .customLong("flock"),
+        help: "Serve flock(2) locks on the host (vhostfsd; -o flock). (default: off, locks stay in the guest)")
+    var flock = false
+
+    @Flag(name: .customLong("no-flock"), help: "Keep flock(2) locks local to the guest (vhostfsd).")
+    var noFlock = false
+
+    @Flag(
+        name: .customLong("no-readdirplus"),
+        help: "Do not offer READDIRPLUS. (default: offered, except with --cache=never)")
+    var noReaddirplus = false
+
+    @Flag(
+        name: .customLong("announce-submounts"),
+        help: "Tell the guest which directories are host mount points, so they get their own st_dev. (default: off)")
+    var announceSubmounts = false
+
+    @Flag(name: .customLong("no-announce-submounts"), help: "Do not announce submounts.")
+    var noAnnounceSubmounts = false
+
+    // MARK: - Queues and reactors (vhostfsd)
+
+    @Option(
+        name: .customLong("queues"),
+        help: ArgumentHelp(
+            "Number of request queues offered, 1 to 64; the hiprio queue comes in addition (vhostfsd). (default: 1)",
+            valueName: "n"))
+    var queues: String?
+
+    @Option(
+        name: .customLong("queue-size"),
+        help: ArgumentHelp(
+            "Largest queue size accepted: a power of two from 64 to 32768 (vhostfsd). (default: 1024)",
+            valueName: "n"))
+    var queueSize: String?
+
+    @Option(
+        name: .customLong("max-write"),
+        help: ArgumentHelp(
+            "FUSE max_write: bytes, or with a K or M suffix; a multiple of 4096 from 4K to 16M (vhostfsd). "
+                + "(default: 1M)",
+            valueName: "bytes"))
+    var maxWrite: String?
+
+    @Option(
+        name: .customLong("reactor-cpus"),
+        help: ArgumentHelp(
+            "CPUs to pin reactors to, one reactor each, e.g. 0,1,4-6; each must be online and in this process's "
+                + "affinity, and there may be no more reactors than queues (vhostfsd). (default: one reactor, "
+                + "unpinned when only one CPU is online)",
+            valueName: "list"))
+    var reactorCPUs: String?
+
+    @Option(
+        name: .customLong("poll-mode"),
+        help: ArgumentHelp(
+            "How reactors wait for work: busy, adaptive or interrupt (vhostfsd). (default: adaptive)",
+            valueName: "mode"))
+    var pollMode: String?
+
+    @Option(
+        name: .customLong("poll-us"),
+        help: ArgumentHelp(
+            "With --poll-mode=adaptive, microseconds to keep spinning after the last work, 0 to 1000000 "
+                + "(vhostfsd). (default: 100)",
+            valueName: "us"))
+    var pollMicroseconds: String?
+
+    // MARK: - Logging
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "Least severe messages logged: error (or err), warn (or warning), info, debug, trace, off. "
+                + "(default: info)",
+            valueName: "level"))
+    var logLevel: String?
+
+    @Flag(name: .customLong("syslog"), help: "Log to the system log instead of standard error. (default: off)")
+    var syslog = false
+
+    @Flag(name: .customShort("d"), help: "Same as --log-level=debug (deprecated virtiofsd option).")
+    var debug = false
+
+    // MARK: - Compatibility
+
+    @Option(
+        name: .customLong("thread-pool-size"),
+        help: ArgumentHelp(
+            "Accepted for virtiofsd compatibility and unused: requests run on the reactors. (default: 0)",
+            valueName: "n"))
+    var threadPoolSize: String?
+
+    @Option(
+        name: .customLong("sandbox"),
+        help: ArgumentHelp(
+            "none, chroot or namespace. Only none is implemented; chroot and namespace are accepted with a warning "
+                + "that no sandbox was entered. (default: none)",
+            valueName: "mode"))
+    var sandbox: String?
+
+    @Option(
+        name: .customShort("o"),
+        help: ArgumentHelp(
+            "Legacy virtiofsd options, comma-separated, e.g. -o source=/srv,cache=always,xattr (listed below). "
+                + "May be repeated.",
+            valueName: "opt[,opt...]"))
+    var compatOptions: [String] = []
+
+    @Flag(name: .customShort("f"), help: "Accepted and ignored: vhostfsd always runs in the foreground.")
+    var foreground = false
+
+    // MARK: - Information
+
+    @Flag(
+        name: .customLong("print-capabilities"),
+        help: "Print the vhost-user backend capabilities as JSON and exit; needs no other option.")
+    var printCapabilities = false
+
+    @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the version and exit.")
+    var version = false
+}

@@ -1,0 +1,54 @@
+extension DaemonConfiguration {
+    /// One human-readable paragraph describing the configuration, for the start-up log line.
+    public var summary: String {
+        let queueWord = queues == 1 ? "request queue" : "request queues"
+        let reactors: String
+        if let reactorCPUs {
+            let word = reactorCPUs.count == 1 ? "reactor" : "reactors"
+            reactors =
+                "\(reactorCPUs.count) \(word) pinned to CPU \(reactorCPUs.map(String.init).joined(separator: ","))"
+        } else {
+            reactors = "1 reactor (default placement)"
+        }
+        let polling =
+            switch pollMode {
+            case .adaptive: "adaptive polling (spin \(pollMicroseconds) us, then sleep)"
+            case .busy: "busy polling"
+            case .interrupt: "interrupt-driven waiting"
+            }
+        let logging = logLevel == .off ? "logging off" : "log level \(logLevel.rawValue) to \(logDestination.rawValue)"
+        return "Sharing \(sharedDirectory) as tag \"\(tag)\" on \(listen): "
+            + "cache \(cache.rawValue), writeback \(onOff(writeback)), xattr \(onOff(xattr)), "
+            + (readOnly ? "read-only" : "read-write") + ", "
+            + "POSIX locks \(posixLocks ? "on the host" : "local to the guest"), "
+            + "flock \(flock ? "on the host" : "local to the guest"), "
+            + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
+            + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
+            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)."
+    }
+
+    /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.
+    public var warnings: [String] {
+        var result: [String] = []
+        if sandbox != .none {
+            result.append(
+                "--sandbox=\(sandbox.rawValue) is not implemented: running without a sandbox; confinement to "
+                    + "\(sharedDirectory) rests on the passthrough device (O_PATH descriptors, one validated "
+                    + "component at a time, O_NOFOLLOW, RESOLVE_BENEATH)")
+        }
+        if threadPoolSize > 0 {
+            result.append(
+                "--thread-pool-size=\(threadPoolSize) is ignored: requests run on the reactors, never on a thread pool")
+        }
+        return result
+    }
+
+    private func onOff(_ value: Bool) -> String { value ? "on" : "off" }
+
+    /// A byte count in MiB or KiB when exact.
+    private static func bytes(_ count: Int) -> String {
+        if count % (1 << 20) == 0 { return "\(count >> 20) MiB" }
+        if count % (1 << 10) == 0 { return "\(count >> 10) KiB" }
+        return "\(count) bytes"
+    }
+}

@@ -1,0 +1,156 @@
+/// A validated configuration of the daemon: what to share, how to listen, and how to serve.
+///
+/// Build one from the command line with `DaemonCommandLine.parse(_:)`, or in code with
+/// `init(listen:sharedDirectory:...)`, which applies the same checks and throws the same one-line errors (naming
+/// the long option of the field at fault). Every stored value is valid once the initializer returns: the shared
+/// directory exists and is an absolute real path, numbers are in range, reactor CPUs are available to this process.
+public struct DaemonConfiguration: Sendable, Hashable {
+    // MARK: - Limits and defaults
+
+    /// The default tag the device advertises: `vhostfs`.
+    public static let defaultTag = "vhostfs"
+    /// Longest tag in bytes: the virtio-fs config space's `tag` field is 36 bytes (virtio 1.2 §5.11.4).
+    public static let maximumTagLength = 36
+    /// Allowed number of request queues (the hiprio queue is extra).
+    public static let queueCountRange = 1...64
+    /// Allowed maximum queue sizes; the size must also be a power of two (virtio 1.2 §2.7).
+    public static let queueSizeRange = 64...32768
+    /// The default maximum queue size.
+    public static let defaultQueueSize = 1024
+    /// Allowed FUSE max_write values in bytes; the value must also be a multiple of `maxWriteGranularity`.
+    public static let maxWriteRange = 4096...(16 << 20)
+    /// max_write is a whole number of pages, so that FUSE's max_pages is exact.
+    public static let maxWriteGranularity = 4096
+    /// The default FUSE max_write: 1 MiB.
+    public static let defaultMaxWrite = 1 << 20
+    /// Allowed adaptive-poll spin times in microseconds.
+    public static let pollMicrosecondsRange = 0...1_000_000
+    /// The default adaptive-poll spin time in microseconds.
+    public static let defaultPollMicroseconds = 100
+
+    // MARK: - Fields
+
+    /// Where the vhost-user front-end connects. Required: `--socket-path` or `--fd`.
+    public let listen: Listen
+    /// The directory shared with the guest, as an absolute path with no symlinks, `.` or `..` (realpath(3)).
+    /// Required: `--shared-dir` or `-o source=`.
+    public let sharedDirectory: String
+    /// The tag in the device's config space, which the guest names in `mount -t virtiofs TAG`: 1 to 36 bytes, no
+    /// NUL. Default `vhostfs`.
+    public let tag: String
+    /// Guest caching policy. Default `.auto`.
+    public let cache: CachePolicy
+    /// Offer FUSE_WRITEBACK_CACHE: the guest page cache buffers writes. Default off.
+    public let writeback: Bool
+    /// Serve extended attributes (getxattr, setxattr, listxattr, removexattr). Default off, as in virtiofsd.
+    public let xattr: Bool
+    /// Refuse every modifying operation with EROFS. Default off.
+    public let readOnly: Bool
+    /// Serve POSIX record locks (GETLK/SETLK/SETLKW through OFD locks) instead of leaving them local to the guest.
+    /// Default off, as in virtiofsd (`-o posix_lock` / `no_posix_lock`).
+    public let posixLocks: Bool
+    /// Serve flock(2) locks on the host instead of leaving them local to the guest. Default off, as in virtiofsd
+    /// (`-o flock` / `no_flock`).
+    public let flock: Bool
+    /// Offer READDIRPLUS. Default on; always off with `cache == .never`, as in virtiofsd.
+    public let readdirplus: Bool
+    /// Mark directories that are mount points on the host as submounts (FUSE_SUBMOUNTS), so the guest gives
+    /// them their own st_dev. Default off.
+    public let announceSubmounts: Bool
+    /// CPUs to run reactors on, one reactor per CPU, in this order (`--reactor-cpus=0,1,4-6`). Each is an online
+    /// CPU in this process's affinity, listed once. Nil (the default) means one reactor, left unpinned when only
+    /// one CPU is online.
+    public let reactorCPUs: [Int]?
+    /// How reactors wait for work. Default `.adaptive`.
+    public let pollMode: PollMode
+    /// With `.adaptive`, how long a reactor keeps spinning after its last work before it sleeps, in
+    /// microseconds (0...1_000_000). Ignored by the other modes. Default 100.
+    public let pollMicroseconds: Int
+    /// Number of request queues the device offers (1...64); the hiprio queue comes in addition. Default 1.
+    public let queues: Int
+    /// Largest queue size the device accepts: a power of two in 64...32768. Default 1024.
+    public let queueSize: Int
+    /// FUSE max_write in bytes: a multiple of 4096 in 4 KiB...16 MiB. Default 1 MiB.
+    public let maxWrite: Int
+    /// The least severe log messages printed. Default `.info`.
+    public let logLevel: LogLevel
+    /// Where log lines go. Default `.standardError`.
+    public let logDestination: LogDestination
+    /// virtiofsd's `--thread-pool-size`: accepted for compatibility and unused, because requests run on the
+    /// reactors and never on a thread pool. Any non-negative value. Default 0.
+    public let threadPoolSize: Int
+    /// The sandbox requested; only `.none` is implemented (see `Sandbox`). Default `.none`.
+    public let sandbox: Sandbox
+
+    /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
+    public var reactorCount: Int { reactorCPUs?.count ?? 1 }
+
+    // MARK: - Initializer
+
+    /// Validates and creates a configuration.
+    ///
+    /// - Parameters:
+    ///   - listen: where the front-end connects; a socket path must fit a Unix socket address and its directory
+    ///     must exist (an existing file there must be a socket, which is replaced); an fd must be an open socket.
+    ///   - sharedDirectory: an existing directory; stored resolved to its absolute real path.
+    ///   - allowedCPUs: the CPUs `reactorCPUs` may name; nil means this process's affinity (sched_getaffinity).
+    ///   - The other parameters are the fields of the same name.
+    /// - Throws: `DaemonConfigurationError` naming the long option of the first invalid field.
+    public init(
+        listen: Listen,
+        sharedDirectory: String,
+        tag: String = DaemonConfiguration.defaultTag,
+        cache: CachePolicy = .auto,
+        writeback: Bool = false,
+        xattr: Bool = false,
+        readOnly: Bool = false,
+        posixLocks: Bool = false,
+        flock: Bool = false,
+        readdirplus: Bool = true,
+        announceSubmounts: Bool = false,
+        reactorCPUs: [Int]? = nil,
+        pollMode: PollMode = .adaptive,
+        pollMicroseconds: Int = DaemonConfiguration.defaultPollMicroseconds,
+        queues: Int = 1,
+        queueSize: Int = DaemonConfiguration.defaultQueueSize,
+        maxWrite: Int = DaemonConfiguration.defaultMaxWrite,
+        logLevel: LogLevel = .info,
+        logDestination: LogDestination = .standardError,
+        threadPoolSize: Int = 0,
+        sandbox: Sandbox = .none,
+        allowedCPUs: [Int]? = nil
+    ) throws(DaemonConfigurationError) {
+        try Self.validateListen(listen)
+        self.listen = listen
+        self.sharedDirectory = try Self.resolveSharedDirectory(sharedDirectory, option: "--shared-dir")
+        try Self.validateTag(tag, option: "--tag")
+        self.tag = tag
+        self.cache = cache
+        self.writeback = writeback
+        self.xattr = xattr
+        self.readOnly = readOnly
+        self.posixLocks = posixLocks
+        self.flock = flock
+        self.readdirplus = readdirplus && cache != .never
+        self.announceSubmounts = announceSubmounts
+        try Self.validatePollMicroseconds(pollMicroseconds, option: "--poll-us")
+        self.pollMode = pollMode
+        self.pollMicroseconds = pollMicroseconds
+        try Self.validateQueues(queues, option: "--queues")
+        self.queues = queues
+        try Self.validateQueueSize(queueSize, option: "--queue-size")
+        self.queueSize = queueSize
+        try Self.validateMaxWrite(maxWrite, option: "--max-write")
+        self.maxWrite = maxWrite
+        if let reactorCPUs {
+            try Self.validateReactorCPUs(
+                reactorCPUs, allowed: allowedCPUs ?? CPUList.affinity(), queues: queues, option: "--reactor-cpus")
+        }
+        self.reactorCPUs = reactorCPUs
+        self.logLevel = logLevel
+        self.logDestination = logDestination
+        try Self.validateThreadPoolSize(threadPoolSize, option: "--thread-pool-size")
+        self.threadPoolSize = threadPoolSize
+        self.sandbox = sandbox
+    }
+}
