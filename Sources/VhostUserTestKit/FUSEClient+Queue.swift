@@ -139,6 +139,21 @@ extension FUSEClient {
             }
         }
 
+        /// A queue over RAM of the caller's, with no device attached: for tests that play the device themselves
+        /// (`FUSETestDevice`) to check how the client takes malformed replies.
+        /// - Parameters:
+        ///   - eventIndex: whether the ring uses VIRTIO_RING_F_EVENT_IDX.
+        public convenience init(
+            testingIndex index: Int, ram: GuestRAM, queueSize: Int, eventIndex: Bool = true, slotCount: Int,
+            argumentCapacity: Int = 4096, dataCapacity: Int = 4096, replyCapacity: Int = 4096,
+            wait: CompletionWait = .poll, timeoutMilliseconds: Int = 1_000
+        ) throws(Failure) {
+            try self.init(index: index, ram: ram, queueSize: queueSize, features: eventIndex ? [.eventIndex] : [],
+                          slotCount: slotCount, argumentCapacity: argumentCapacity, dataCapacity: dataCapacity,
+                          replyCapacity: replyCapacity, wait: wait, timeoutMilliseconds: timeoutMilliseconds,
+                          uid: 0, gid: 0, pid: 0)
+        }
+
         /// Guest RAM bytes `init` takes for a queue with these parameters (rings, alignment and slots).
         static func guestMemoryNeeded(queueSize: Int, slotCount: Int, argumentCapacity: Int, dataCapacity: Int,
                                       replyCapacity: Int) -> Int {

@@ -1,0 +1,101 @@
+/// The JSON result of a run (`--json FILE`), also the source of the terminal tables. Times are microseconds unless
+/// a name says otherwise; ratios are backend time per operation over native time per operation (1.0 = the floor,
+/// 2.0 = twice as slow).
+struct BenchReport: Codable, Sendable {
+    /// Always "vhostfs-bench".
+    var tool = "vhostfs-bench"
+    /// Layout version of this JSON.
+    var schema = 1
+    /// When the run started (UTC, ISO 8601).
+    var started: String
+    /// The machine.
+    var host: Host
+    /// The settings in force.
+    var settings: Settings
+    /// Native floor measurements.
+    var floor: [FloorEntry]
+    /// One entry per backend, in the order given.
+    var backends: [BackendEntry]
+
+    struct Host: Codable, Sendable {
+        var kernel: String
+        var cpus: Int
+        var cpuModel: String
+    }
+
+    struct Settings: Codable, Sendable {
+        var durationSeconds: Double?
+        var operations: Int?
+        var queueDepths: [Int]
+        var queues: [Int]
+        var workloads: [String]
+        var dataFileBytes: UInt64
+        var files: Int
+        var directoryEntries: Int
+        var readdirBufferBytes: Int
+        var wait: String
+        var queueSize: Int
+    }
+
+    struct Latency: Codable, Sendable {
+        var p50: Double
+        var p99: Double
+        var p999: Double
+        var mean: Double
+        var max: Double
+
+        init(_ h: LatencyHistogram) {
+            p50 = Double(h.percentile(0.50)) / 1000
+            p99 = Double(h.percentile(0.99)) / 1000
+            p999 = Double(h.percentile(0.999)) / 1000
+            mean = h.mean / 1000
+            max = Double(h.maximum) / 1000
+        }
+    }
+
+    struct FloorEntry: Codable, Sendable {
+        var name: String
+        var operations: Int
+        var seconds: Double
+        var opsPerSecond: Double
+        var nanosecondsPerOperation: Double
+        var latencyMicroseconds: Latency
+        var error: String?
+    }
+
+    struct BackendEntry: Codable, Sendable {
+        var label: String
+        var command: String?
+        var socket: String
+        var processID: Int32?
+        var fuseMinor: UInt32?
+        var maxWrite: UInt32?
+        var maxPages: UInt16?
+        var requestQueuesOffered: Int?
+        var error: String?
+        var results: [ResultEntry]
+    }
+
+    struct ResultEntry: Codable, Sendable {
+        var workload: String
+        var queueDepth: Int
+        var queues: Int
+        var operations: Int
+        var seconds: Double
+        var opsPerSecond: Double
+        var megabytesPerSecond: Double
+        var latencyMicroseconds: Latency
+        var requestsPerOperation: Double
+        var kicksPerOperation: Double
+        var wakeupsPerOperation: Double
+        var backendCPUMicrosecondsPerOperation: Double?
+        var backendCPUPercent: Double?
+        var clientCPUMicrosecondsPerOperation: Double?
+        var floor: String?
+        var floorRatio: Double?
+        var error: String?
+
+        /// "randread4k qd32 q1": how results of two backends are matched.
+        var key: String { "\(workload) qd\(queueDepth) q\(queues)" }
+    }
+}
