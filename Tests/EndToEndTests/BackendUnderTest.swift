@@ -41,11 +41,6 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
         }
     }()
 
-    /// True when `VHOSTFS_E2E_BACKEND` is set. Until vhostfsd serves FUSE the suite only runs on request.
-    static var isSelectedByEnvironment: Bool {
-        ProcessInfo.processInfo.environment["VHOSTFS_E2E_BACKEND"] != nil
-    }
-
     /// This package's daemon.
     static func vhostfsd(executable: String) -> BackendUnderTest {
         BackendUnderTest(

@@ -10,13 +10,9 @@ import Glibc
 /// scripts in GuestScripts/; each script prints one `E2E-CHECK` line per check, which the host asserts by name, and
 /// the host then checks its side of the share. One guest boot per group of checks keeps the suite near a minute.
 ///
-/// Run it with `VHOSTFS_E2E_BACKEND=virtiofsd-c swift test --filter EndToEndTests` (as root). Until vhostfsd serves
-/// FUSE the suite runs only when `VHOSTFS_E2E_BACKEND` is set.
-@Suite(
-    "End to end: a Linux guest uses the share", .serialized,
-    .enabled(
-        if: BackendUnderTest.isSelectedByEnvironment,
-        "set VHOSTFS_E2E_BACKEND=vhostfsd|virtiofsd-c|command to run the end-to-end suite"))
+/// It runs against vhostfsd in every `swift test`; `VHOSTFS_E2E_BACKEND=virtiofsd-c|command` points it at another
+/// back-end for comparison (as root).
+@Suite("End to end: a Linux guest uses the share", .serialized, .timeLimit(.minutes(5)))
 struct EndToEndTests {
     /// The back-end every test starts.
     let backend = BackendUnderTest.current
