@@ -91,6 +91,7 @@ public final class FUSEBackendProcess {
 
         let argv = ["/bin/sh", "-c", "exec " + command]
         var pid: pid_t = 0
+        // SAFETY: the strdup'ed strings live until the defer frees them, after posix_spawn has copied them.
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         let r = posix_spawn(&pid, "/bin/sh", &actions, &attributes, cArgs, environ)
@@ -151,6 +152,7 @@ public final class FUSEBackendProcess {
         let size = ftell(f)
         fseek(f, max(0, size - bytes), SEEK_SET)
         var buffer = [UInt8](repeating: 0, count: bytes)
+        // SAFETY: fread writes at most the count given, which is within the buffer.
         let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, bytes, f) }
         return String(decoding: buffer[..<n], as: UTF8.self)
     }
@@ -161,6 +163,7 @@ public final class FUSEBackendProcess {
         guard let f = fopen("/proc/\(processID)/stat", "r") else { return nil }
         defer { fclose(f) }
         var buffer = [UInt8](repeating: 0, count: 2048)
+        // SAFETY: fread writes at most the count given, which is within the buffer.
         let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count - 1, f) }
         guard n > 0, let close = buffer[..<n].lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // After the command name the fields start at 3 (state); utime is field 14 and stime field 15.

@@ -53,6 +53,7 @@ extension FUSEClient {
             }
             var value = zeroed
             let n = min(reply.count, MemoryLayout<T>.size)
+            // SAFETY: n <= the size of T and <= reply.count; T is trivial, so any bytes are a valid T.
             withUnsafeMutableBytes(of: &value) { target in
                 if let t = target.baseAddress, let s = reply.baseAddress, n > 0 { t.copyMemory(from: s, byteCount: n) }
             }

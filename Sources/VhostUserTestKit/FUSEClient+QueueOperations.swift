@@ -211,6 +211,7 @@ extension FUSEClient.Queue {
     public func write(_ node: UInt64, handle: UInt64, offset: UInt64, data: [UInt8]) throws(Failure) -> Int {
         try call({ () throws(Failure) in
             try submitWrite(node, handle: handle, offset: offset, count: data.count) { target in
+                // SAFETY: `target` has data.count bytes (appendData reserved exactly that).
                 data.withUnsafeBytes { source in
                     if let t = target.baseAddress, let s = source.baseAddress, !source.isEmpty {
                         t.copyMemory(from: s, byteCount: source.count)

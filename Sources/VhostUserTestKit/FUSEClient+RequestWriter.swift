@@ -61,6 +61,7 @@ extension FUSEClient {
 
         /// Appends raw bytes to the arguments.
         public mutating func append(bytes: [UInt8]) throws(Failure) {
+            // SAFETY: the pointer does not escape the closure.
             let result = bytes.withUnsafeBytes { b in
                 Result { () throws(Failure) in try append(bytes: b) }
             }
@@ -85,6 +86,7 @@ extension FUSEClient {
         /// Appends bulk data (WRITE's payload) in its own buffer.
         public mutating func appendData(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
             try appendData(count: bytes.count) { target in
+                // SAFETY: `target` has bytes.count reserved bytes.
                 if let base = bytes.baseAddress, let t = target.baseAddress, bytes.count > 0 {
                     t.copyMemory(from: base, byteCount: bytes.count)
                 }

@@ -24,6 +24,7 @@ public struct FUSETestDevice {
         /// The request's `fuse_in_header`, if the readable part holds one.
         public var header: fuse_in_header? {
             guard readable.count >= MemoryLayout<fuse_in_header>.size else { return nil }
+            // SAFETY: at least the header's size is there (checked above); unaligned load of a trivial struct.
             return readable.withUnsafeBytes { $0.loadUnaligned(as: fuse_in_header.self) }
         }
     }

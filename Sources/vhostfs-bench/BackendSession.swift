@@ -41,6 +41,7 @@ final class BackendSession {
     private var remote = Remote()
     private var processID: Int32?
     private var runNumber = 0
+    private var lostQueue = false
 
     init(label: String, plan: Plan, dataSet: DataSet, floors: [Workload.Floor: NativeFloor.Result]) {
         self.label = label
@@ -61,6 +62,7 @@ final class BackendSession {
                 let p = try FUSEBackendProcess(template: template, socketPath: socketPath,
                                                sharedDirectory: sharedDirectory, logPath: logPath)
                 process = p
+                ChildCleanup.processGroup = p.processID
                 entry.command = p.command
                 try p.waitForSocket(timeoutMilliseconds: plan.startupTimeoutMilliseconds)
             }
@@ -82,6 +84,9 @@ final class BackendSession {
                         entry.results.append(r)
                         if r.error != nil, !(process?.isRunning ?? true) {
                             throw BenchFailure.backend("exited during \(workload.rawValue)")
+                        }
+                        if lostQueue {
+                            throw BenchFailure.backend("requests stuck in flight after \(workload.rawValue); stopping")
                         }
                     }
                     if workload == .idle { break }
@@ -106,6 +111,7 @@ final class BackendSession {
         client = nil
         process?.stop()
         process = nil
+        ChildCleanup.processGroup = 0
     }
 
     // MARK: - Data set
@@ -162,6 +168,7 @@ final class BackendSession {
             wakeups += t.wakeups
             longest = max(longest, t.nanoseconds)
             if let e = t.error { errors.append(e) }
+            if t.queueLost { lostQueue = true }
         }
         if workload == .idle { longest = wall }
         let seconds = Double(longest) / 1e9

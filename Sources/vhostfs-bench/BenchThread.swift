@@ -33,6 +33,8 @@ private final class ThreadWork: @unchecked Sendable {
 
     /// Starts a pthread running `run`; false if it could not be created.
     func start(_ thread: inout pthread_t) -> Bool {
+        // SAFETY: the retain is handed to the new thread, which takes it back in threadWorkEntry; if no thread
+        // starts, it is released here.
         let context = Unmanaged.passRetained(self).toOpaque()
         let r = pthread_create(&thread, nil, threadWorkEntry, context)
         if r != 0 { Unmanaged<ThreadWork>.fromOpaque(context).release() }
@@ -42,6 +44,7 @@ private final class ThreadWork: @unchecked Sendable {
 
 private func threadWorkEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     guard let context else { return nil }
+    // SAFETY: `context` is the ThreadWork retained by `start`; this takes that retain back exactly once.
     Unmanaged<ThreadWork>.fromOpaque(context).takeRetainedValue().run()
     return nil
 }

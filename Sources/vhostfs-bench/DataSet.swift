@@ -78,6 +78,7 @@ struct DataSet: Sendable {
         while written < size {
             for i in chunk.indices { chunk[i] = random.next() }
             let n = min(UInt64(chunk.count * 8), size - written)
+            // SAFETY: n <= chunk's byte count.
             let r = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress, Int(n), off_t(written)) }
             guard r == Int(n) else { throw BenchFailure.dataSet("cannot write \(path): errno \(errno)") }
             written += n
@@ -91,6 +92,7 @@ struct DataSet: Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: off_t = 0
         while true {
+            // SAFETY: pread writes at most the buffer's count.
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
             if n <= 0 { break }
             offset += off_t(n)

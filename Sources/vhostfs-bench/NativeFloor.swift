@@ -31,6 +31,7 @@ enum NativeFloor {
             result.error = "cannot open the data set: errno \(errno)"
             return result
         }
+        // SAFETY: 128 KiB, the largest transfer below; freed by the defer after the last use.
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 128 * 1024, alignment: 4096)
         defer { buffer.deallocate() }
         memset(buffer, 0x5a, 128 * 1024)
@@ -123,6 +124,8 @@ enum NativeFloor {
                 let fd = dirfd(dir)
                 var entries = 0
                 while let entry = readdir(dir) {
+                    // SAFETY: d_name is a NUL-terminated char[256] inside the dirent readdir returned, valid
+                    // until the next readdir.
                     withUnsafePointer(to: &entry.pointee.d_name) { p in
                         p.withMemoryRebound(to: CChar.self, capacity: 256) { name in
                             check(Int(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW)))

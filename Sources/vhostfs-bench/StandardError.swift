@@ -8,6 +8,7 @@ enum StandardError {
         copy.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
+                // SAFETY: offset < bytes.count, so the pointer and length stay inside the UTF-8 buffer.
                 let n = Glibc.write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
                 if n <= 0 { break }
                 offset += n

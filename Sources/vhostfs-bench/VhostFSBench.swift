@@ -271,6 +271,7 @@ struct VhostFSBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: runDirectory) }
         let shared = dir ?? runDirectory + "/share"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        ChildCleanup.install()
         let say = { (s: String) in StandardError.write("vhostfs-bench: \(s)\n") }
 
         let started = ISO8601DateFormatter().string(from: Date())
@@ -313,6 +314,7 @@ struct VhostFSBench: ParsableCommand {
 
         var host = utsname()
         uname(&host)
+        // SAFETY: utsname.release is a fixed char array; the bytes are read up to its first NUL, inside it.
         let kernel = withUnsafeBytes(of: &host.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }
