@@ -42,6 +42,9 @@ extension FUSEClient {
         /// Acknowledge VHOST_USER_PROTOCOL_F_CONFIG when offered and read the virtio-fs config space (tag and
         /// num_request_queues). QEMU 7.2's vhost-user-fs does not; turn on to check a backend's config space.
         public var readsConfigSpace: Bool = false
+        /// Describe guest RAM with ADD_MEM_REG (one message per region) instead of SET_MEM_TABLE. nil: as QEMU 7.2
+        /// does, ADD_MEM_REG exactly when VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS was negotiated.
+        public var usesAddMemoryRegion: Bool?
         /// Send FUSE_INIT during `init` (turn off to test a backend before INIT).
         public var sendsInit: Bool = true
 

@@ -137,12 +137,19 @@ public final class FUSEClient: @unchecked Sendable {
             throw .guestMemory(error.rawValue)
         }
         ram = guestRAM
+        let regions = guestRAM.regions.map {
+            (MemoryRegionPayload(guestPhysicalAddress: $0.guestPhysicalAddress.rawValue, size: $0.size,
+                                 userAddress: $0.userAddress, mmapOffset: $0.mmapOffset),
+             $0.descriptor.rawValue)
+        }
+        let addRegions = configuration.usesAddMemoryRegion ?? n.protocolFeatures.contains(.configureMemorySlots)
         do {
-            try frontend.setMemTable(guestRAM.regions.map {
-                (MemoryRegionPayload(guestPhysicalAddress: $0.guestPhysicalAddress.rawValue, size: $0.size,
-                                     userAddress: $0.userAddress, mmapOffset: $0.mmapOffset),
-                 $0.descriptor.rawValue)
-            })
+            if addRegions {
+                // vhost_user_add_remove_regions: one ADD_MEM_REG per region.
+                for (payload, fd) in regions { try frontend.addMemoryRegion(payload, fd: fd) }
+            } else {
+                try frontend.setMemTable(regions)
+            }
         } catch {
             throw .frontend(error)
         }

@@ -76,6 +76,8 @@ final class BackendSession {
             entry.maxWrite = c.initReply?.maximumWrite
             entry.maxPages = c.initReply?.maximumPages
             entry.requestQueuesOffered = c.backendRequestQueueCount
+            entry.virtioFeatures = "0x" + String(c.acknowledgedFeatures.rawValue, radix: 16)
+            entry.protocolFeatures = "0x" + String(c.negotiated.protocolFeatures.rawValue, radix: 16)
             try resolve(c)
             for workload in plan.workloads {
                 for queues in queueCounts(c) {

@@ -72,6 +72,10 @@ struct BenchReport: Codable, Sendable {
         var maxWrite: UInt32?
         var maxPages: UInt16?
         var requestQueuesOffered: Int?
+        /// Virtio features acknowledged (hex).
+        var virtioFeatures: String?
+        /// vhost-user protocol features acknowledged (hex).
+        var protocolFeatures: String?
         var error: String?
         var results: [ResultEntry]
     }
