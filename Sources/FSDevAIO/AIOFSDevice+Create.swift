@@ -55,7 +55,7 @@ extension AIOFSDevice {
     /// The FOPEN_* flags of the cache policy.
     var openReplyFlags: OpenReply.Flags {
         switch options.cachePolicy {
-        case .never: .directIO
+        case .never, .metadata: .directIO
         case .auto: []
         case .always: .keepCache
         }

@@ -107,12 +107,12 @@ extension DaemonConfiguration {
             switch cache {
             case .never: .never
             case .auto: .auto
-            case .always, .metadata: .always
+            case .always: .always
+            case .metadata: .metadata
             }
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
-            cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            directIO: cache == .metadata)
+            cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly)
     }
 
     /// The virtio-fs device's offer.

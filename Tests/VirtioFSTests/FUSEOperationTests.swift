@@ -1,3 +1,5 @@
+import FSDev
+import FSDevAIO
 import Foundation
 import Glibc
 import Testing
@@ -41,6 +43,20 @@ struct FUSEOperationTests {
         try c.unlink(parent: dir.nodeID, name: "b.txt")
         try c.rmdir(parent: root, name: "d")
         #expect(try c.statfs().blockSize > 0)
+    }
+
+    @Test(arguments: [(CachePolicy.never, UInt64(0), UInt32(1)), (.auto, 1, 0), (.always, 86_400, 2),
+                      (.metadata, 86_400, 1)])
+    func cachePolicySetsTimeoutsAndOpenFlags(_ c: (CachePolicy, UInt64, UInt32)) throws {
+        let d = try InProcessDaemon(options: AIOFSOptions(cachePolicy: c.0))
+        defer { d.stop() }
+        let client = try d.client()
+        defer { client.shutdown() }
+        let (e, o) = try client.create(parent: FUSEClient.rootNodeID, name: "f", flags: O_RDWR, mode: 0o644)
+        #expect(e.entryValid.seconds == c.1)
+        #expect(e.attributesValid.seconds == c.1)
+        // FOPEN_DIRECT_IO (1): the guest caches no file data; FOPEN_KEEP_CACHE (2): it keeps it across opens.
+        #expect(o.openFlags & 3 == c.2)
     }
 
     @Test func requestsBeforeInitGetEIO() throws {
