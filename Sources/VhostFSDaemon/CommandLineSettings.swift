@@ -9,6 +9,7 @@ struct CommandLineSettings {
     private var writeback = CommandLineSetting<Bool>()
     private var xattr = CommandLineSetting<Bool>()
     private var readOnly = CommandLineSetting<Bool>()
+    private var inlineReads = CommandLineSetting<Bool>()
     private var posixLocks = CommandLineSetting<Bool>()
     private var flock = CommandLineSetting<Bool>()
     private var readdirplus = CommandLineSetting<Bool>()
@@ -70,6 +71,7 @@ struct CommandLineSettings {
             writeback: writeback.value ?? false,
             xattr: xattr.value ?? false,
             readOnly: readOnly.value ?? false,
+            inlineReads: inlineReads.value ?? true,
             posixLocks: posixLocks.value ?? false,
             flock: flock.value ?? false,
             readdirplus: readdirplus.value ?? true,
@@ -114,6 +116,7 @@ struct CommandLineSettings {
         if a.xattr { try xattr.set(true, by: "--xattr") }
         if a.noXattr { try xattr.set(false, by: "--no-xattr") }
         if a.readonly { try readOnly.set(true, by: "--readonly") }
+        if a.noInlineReads { try inlineReads.set(false, by: "--no-inline-reads") }
         if a.posixLock { try posixLocks.set(true, by: "--posix-lock") }
         if a.noPosixLock { try posixLocks.set(false, by: "--no-posix-lock") }
         if a.flock { try flock.set(true, by: "--flock") }

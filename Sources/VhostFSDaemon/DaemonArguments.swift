@@ -100,6 +100,13 @@ struct DaemonArguments: ParsableCommand {
     var readonly = false
 
     @Flag(
+        name: .customLong("no-inline-reads"),
+        help: ArgumentHelp(
+            "Send every read through libaio instead of first trying preadv2(RWF_NOWAIT) on the reactor, which "
+                + "serves page-cache hits in place and hands misses to libaio (vhostfsd). (default: inline reads on)"))
+    var noInlineReads = false
+
+    @Flag(
         name: .customLong("posix-lock"),
         help: "Serve POSIX record locks on the host (vhostfsd; -o posix_lock). (default: off, locks stay in the guest)")
     var posixLock = false

@@ -20,6 +20,7 @@ extension DaemonConfiguration {
         return "Sharing \(sharedDirectory) as tag \"\(tag)\" on \(listen): "
             + "cache \(cache.rawValue), writeback \(onOff(writeback)), xattr \(onOff(xattr)), "
             + (readOnly ? "read-only" : "read-write") + ", "
+            + (inlineReads ? "inline page-cache reads" : "all reads through libaio") + ", "
             + "POSIX locks \(posixLocks ? "on the host" : "local to the guest"), "
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "

@@ -112,7 +112,8 @@ extension DaemonConfiguration {
             }
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
-            cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly)
+            cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
+            inlineCachedReads: inlineReads)
     }
 
     /// The virtio-fs device's offer.

@@ -89,15 +89,16 @@ struct CommandLineFixture {
             CommandLineCase([
                 "--socket-path=$SOCK", "--shared-dir=$SHARE", "--tag=share0", "--cache=always", "--writeback",
                 "--xattr",
-                "--readonly", "--posix-lock", "--flock", "--no-readdirplus", "--announce-submounts", "--queues=4",
+                "--readonly", "--no-inline-reads", "--posix-lock", "--flock", "--no-readdirplus",
+                "--announce-submounts", "--queues=4",
                 "--queue-size=256", "--max-write=512K", "--reactor-cpus=0,2-3", "--poll-mode=busy", "--log-level=trace",
                 "--syslog", "--thread-pool-size=8", "--sandbox=chroot", "-f",
             ]),
             { f in
                 try C(
                     listen: .socketPath(f.socketPath), sharedDirectory: f.share, tag: "share0", cache: .always,
-                    writeback: true, xattr: true, readOnly: true, posixLocks: true, flock: true, readdirplus: false,
-                    announceSubmounts: true, reactorCPUs: [0, 2, 3], pollMode: .busy, queues: 4, queueSize: 256,
+                    writeback: true, xattr: true, readOnly: true, inlineReads: false, posixLocks: true, flock: true,
+                    readdirplus: false, announceSubmounts: true, reactorCPUs: [0, 2, 3], pollMode: .busy, queues: 4, queueSize: 256,
                     maxWrite: 512 << 10, logLevel: .trace, logDestination: .syslog, threadPoolSize: 8, sandbox: .chroot,
                     allowedCPUs: testCPUs)
             }

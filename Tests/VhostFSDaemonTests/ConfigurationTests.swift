@@ -15,6 +15,7 @@ import Testing
         #expect(c.cache == .auto)
         #expect(!c.writeback && !c.xattr && !c.readOnly && !c.posixLocks && !c.flock && !c.announceSubmounts)
         #expect(c.readdirplus)
+        #expect(c.inlineReads)
         #expect(c.reactorCPUs == nil && c.reactorCount == 1)
         #expect(c.pollMode == .adaptive && c.pollMicroseconds == 100)
         #expect(c.queues == 1 && c.queueSize == 1024 && c.maxWrite == 1 << 20)
