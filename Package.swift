@@ -69,7 +69,7 @@ let package = Package(
 
         // MARK: - Test kits
         .target(name: "VhostUserTestKit",
-                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "LinuxSystem", "CLinux"],
+                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSE", "LinuxSystem", "CLinux"],
                 swiftSettings: gnuSource),
         .target(name: "QEMUTestKit", swiftSettings: gnuSource),
         .executableTarget(name: "vhostfs-bench", dependencies: ["VhostUserTestKit", "LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: gnuSource),
