@@ -25,6 +25,9 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
     public let channel: Channel
     /// Where finished requests go.
     unowned let sink: Sink
+    /// High bits of this dispatcher's completion tokens: queues sharing a channel (same reactor) must not share
+    /// tokens, or an abort meant for one could hit the other's request.
+    let tokenBase: UInt64
 
     let slots: [FUSERequestSlot]
     var freeSlots: [Int]
@@ -40,13 +43,15 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
     static var ignoredToken: UInt64 { UInt64.max }
 
     /// - Parameters:
+    ///   - queueIndex: the virtqueue's index, which makes this dispatcher's tokens unique on a shared channel.
     ///   - slotCount: requests that may be in flight at once on this queue.
     ///   - segmentCapacity: most buffers per chain (DescriptorChainStorage capacity).
-    public init(session: FUSESession, channel: Channel, sink: Sink, slotCount: Int = 128,
+    public init(session: FUSESession, channel: Channel, sink: Sink, queueIndex: Int = 0, slotCount: Int = 128,
                 segmentCapacity: Int = DescriptorChainStorage.defaultCapacity) {
         self.session = session
         self.channel = channel
         self.sink = sink
+        tokenBase = UInt64(UInt32(clamping: queueIndex)) << 32
         let count = max(1, slotCount)
         slots = (0..<count).map { FUSERequestSlot(index: $0, segmentCapacity: segmentCapacity) }
         freeSlots = Array((0..<count).reversed())
@@ -60,6 +65,18 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
 
     /// Requests in flight (submitted, not yet finished).
     public var inFlight: Int { slots.count - freeSlots.count }
+
+    /// Asks the fsdev to abort every request in flight (a blocking lock wait ends with EINTR; a read or write is
+    /// cancelled if the kernel can, and completes either way). Used when a ring must stop and a request would
+    /// otherwise hold it forever.
+    public func abortAll() {
+        for slot in slots where slot.inUse {
+            try? channel.submit(.abort(token: token(of: slot)), context: .root, token: Self.ignoredToken, target: self)
+        }
+    }
+
+    /// The completion token of `slot`.
+    func token(of slot: FUSERequestSlot) -> UInt64 { tokenBase | UInt64(slot.index) }
 
     /// The storage of the next free slot, to pop a chain into; nil when every slot is in flight.
     public func nextFreeStorage() -> DescriptorChainStorage? {
@@ -76,6 +93,7 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
             return
         }
         let slot = slots[i]
+        slot.inUse = true
         slot.head = chain.headIndex
         slot.unique = 0
         slot.header = nil
@@ -128,7 +146,10 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
     // MARK: - Completion
 
     public func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
-        guard let i = Int(exactly: token), i < slots.count else { return }  // the implicit unmount, or a stray token
+        // The ignored token (forgets, the implicit unmount), or a token of another dispatcher: nothing to reply.
+        guard token != Self.ignoredToken, token & 0xffff_ffff_0000_0000 == tokenBase,
+              let i = Int(exactly: token & 0xffff_ffff), i < slots.count, slots[i].inUse
+        else { return }
         let slot = slots[i]
         switch result {
         case .failure(let e): reply(slot, error: e)
@@ -176,6 +197,7 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
     func finish(_ slot: FUSERequestSlot, usedLength: UInt32 = 0) {
         slot.header = nil
         slot.body = nil
+        slot.inUse = false
         freeSlots.append(slot.index)
         sink.fuseRequestFinished(head: slot.head, usedLength: usedLength)
     }
@@ -184,7 +206,7 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
     func submit(_ slot: FUSERequestSlot, _ operation: FSOperation, _ header: fuse_in_header, umask: UInt32 = 0) {
         let context = RequestContext(uid: header.uid, gid: header.gid, pid: header.pid, umask: umask)
         do {
-            try channel.submit(operation, context: context, token: UInt64(slot.index), target: self)
+            try channel.submit(operation, context: context, token: token(of: slot), target: self)
         } catch {
             reply(slot, error: error)
         }

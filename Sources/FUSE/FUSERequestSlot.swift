@@ -15,6 +15,8 @@ final class FUSERequestSlot: DirectorySink {
     /// iovecs for READ/WRITE, pointing into guest memory.
     let iovecs: UnsafeMutableBufferPointer<iovec>
 
+    /// A request occupies the slot (between `start` and `finish`).
+    var inUse = false
     /// Head of the chain to return to the used ring.
     var head: UInt16 = 0
     /// `unique` of the request, echoed in the reply.

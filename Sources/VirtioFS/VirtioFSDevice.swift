@@ -145,7 +145,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
                 let queue = VirtioFSQueue(index: i, ring: ring, memory: memory, kick: kick, call: call,
                                           channel: channel, logger: logger)
                 queue.dispatcher = FUSEQueueDispatcher(session: session, channel: channel, sink: queue,
-                                                       slotCount: slots)
+                                                       queueIndex: i, slotCount: slots)
                 queue.pollerRegistration = reactor.registerPoller(queue, name: "virtqueue-\(i)")
                 if let kick {
                     queue.wakeRegistration = try? reactor.registerWakeEventFD(kick)
@@ -173,10 +173,14 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         let reactor = q.reactor
         reactor.run { q.value.stopping = true }
         // vhost-user.rst: GET_VRING_BASE answers after the ring's in-flight requests completed. Reads and writes
-        // finish on their own; a blocking lock wait is bounded by the fsdev (it fails with EINTR on channel release).
+        // finish on their own; a request that could wait forever (a blocking lock) is aborted after 100 ms.
         var waited = 0
         while reactor.run({ q.value.inFlight }) > 0 {
-            if waited == 10_000 { logger.warning("queue \(index): still waiting for in-flight requests") }
+            if waited == 1_000 {
+                logger.notice("queue \(index): aborting in-flight requests to stop the ring")
+                reactor.run { q.value.abortInFlight() }
+            }
+            if waited == 100_000 { logger.warning("queue \(index): still waiting for in-flight requests") }
             usleep(100)
             waited += 1
         }

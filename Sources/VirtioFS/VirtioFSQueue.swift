@@ -54,6 +54,9 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     /// Requests in flight.
     var inFlight: Int { dispatcher?.inFlight ?? 0 }
 
+    /// Aborts every request in flight (see `FUSEQueueDispatcher.abortAll`).
+    func abortInFlight() { dispatcher?.abortAll() }
+
     func poll() -> PollResult {
         guard !stopping, !broken, let dispatcher else {
             if usedPending { notify() }

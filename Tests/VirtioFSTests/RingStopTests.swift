@@ -1,0 +1,45 @@
+import CLinux
+import FSDevAIO
+import Foundation
+import Glibc
+import Testing
+import VhostUserTestKit
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct RingStopTests {
+    /// GET_VRING_BASE waits for in-flight requests; a blocking lock wait that would never end is aborted
+    /// (EINTR to the guest) so that the ring stops.
+    @Test func getVringBaseEndsABlockedLockWait() throws {
+        let d = try InProcessDaemon(options: AIOFSOptions(posixLocks: true))
+        defer { d.stop() }
+        let c = try d.client()
+        let (e, o) = try c.create(parent: FUSEClient.rootNodeID, name: "locked", flags: O_RDWR, mode: 0o644)
+        // The host holds a write lock on the whole file (an OFD lock of another open file description).
+        let hostFD = open(d.share + "/locked", O_RDWR)
+        #expect(hostFD >= 0)
+        defer { close(hostFD) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        #expect(fcntl(hostFD, F_OFD_SETLK, &lock) == 0)
+
+        var lk = fuse_lk_in()
+        lk.fh = o.handle
+        lk.owner = 1
+        lk.lk = fuse_file_lock(start: 0, end: UInt64.max, type: UInt32(F_WRLCK), pid: 1)
+        let body = withUnsafeBytes(of: lk) { Array($0) }
+        let q = c.queue
+        try q.submit(opcode: UInt32(FUSE_SETLKW.rawValue), nodeID: e.nodeID, replyCapacity: 0) {
+            (w) throws(FUSEClient.Failure) in try w.append(bytes: body)
+        }
+        q.kick()
+        usleep(50_000)  // the request is now waiting for the lock
+        let start = Date()
+        _ = try c.frontend.getVringBase(1)
+        #expect(Date().timeIntervalSince(start) < 5, "the ring must stop without the lock being released")
+        var error: Int32 = 0
+        try q.reap { (completion) throws(FUSEClient.Failure) in error = completion.error }
+        #expect(error == EINTR)
+        c.shutdown()
+    }
+}
