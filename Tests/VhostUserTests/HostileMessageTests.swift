@@ -223,6 +223,9 @@ struct HostileMessageTests {
                 // The connection still serves requests.
                 #expect(try fe.getFeatures().contains(.version1))
             }
+            // Hang up before the next front-end connects: a connection that is still open when another arrives is
+            // a second simultaneous front-end, which the server refuses (ARC does not promise when `fe` goes).
+            fe.connection.socket.shutdown()
         }
         // The back-end keeps serving the next front-end.
         let next = try h.frontend()
