@@ -37,11 +37,12 @@ import Testing
             }
             guard sent == 1 else { exit(2) }
             var buf = [UInt8](repeating: 0, count: 1)
-            let before = FileDescriptor.openCount()
+            // Count eventfds only: the test runner may open and close other descriptors meanwhile.
+            let before = openEventFDCount()
             let r = try buf.withUnsafeMutableBytes { try b.receive(into: $0) }
             guard r.truncated, r.fds.count <= 32 else { exit(3) }
             // Only the descriptors handed to us are open; the rest were closed, not leaked.
-            guard FileDescriptor.openCount() - before == r.fds.count else { exit(4) }
+            guard openEventFDCount() - before == r.fds.count else { exit(4) }
         }
     }
 
@@ -65,6 +66,22 @@ import Testing
         let long = "/tmp/" + String(repeating: "x", count: 200)
         #expect(throws: Errno.nameTooLong) { _ = try UnixSocket.listen(path: long) }
     }
+}
+
+/// Number of eventfds open in this process (entries of /proc/self/fd linking to `anon_inode:[eventfd]`).
+func openEventFDCount() -> Int {
+    guard let dir = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(dir) }
+    var n = 0
+    var target = [CChar](repeating: 0, count: 64)
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+        guard length > 0 else { continue }
+        let link = String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if link == "anon_inode:[eventfd]" { n += 1 }
+    }
+    return n
 }
 
 /// A raw sendmsg with any number of fds, to play a hostile peer.

@@ -2,6 +2,7 @@ import Glibc
 import LinuxSystem
 import Synchronization
 import Testing
+import VhostUserTestKit
 
 @testable import Reactor
 
@@ -10,16 +11,6 @@ final class Counter: Sendable {
     let value = Atomic<Int>(0)
     func add(_ n: Int = 1) { value.wrappingAdd(n, ordering: .relaxed) }
     var current: Int { value.load(ordering: .relaxed) }
-}
-
-/// Waits until `condition` holds or `timeoutMilliseconds` pass.
-func eventually(timeoutMilliseconds: Int = 5000, _ condition: () -> Bool) -> Bool {
-    let deadline = SystemClock.monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
-    while SystemClock.monotonicNanoseconds() < deadline {
-        if condition() { return true }
-        usleep(1000)
-    }
-    return condition()
 }
 
 @Suite struct ReactorLifecycleTests {

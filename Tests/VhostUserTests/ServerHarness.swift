@@ -29,15 +29,9 @@ final class ServerHarness: Sendable {
 
     func frontend() throws -> VhostUserFrontend { try VhostUserFrontend(socketPath: socketPath) }
 
-    /// Waits until `condition` holds (the server thread acts asynchronously after a disconnect).
+    /// Waits until `condition` holds (the server reacts to a disconnect asynchronously).
     func eventually(_ timeoutMilliseconds: Int = 5_000, _ condition: () -> Bool) -> Bool {
-        var waited = 0
-        while !condition() {
-            if waited >= timeoutMilliseconds { return false }
-            usleep(5_000)
-            waited += 5
-        }
-        return true
+        VhostUserTestKit.eventually(timeoutMilliseconds: timeoutMilliseconds, condition)
     }
 
     func stop() {

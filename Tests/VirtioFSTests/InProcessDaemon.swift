@@ -48,13 +48,7 @@ final class InProcessDaemon: @unchecked Sendable {
 
     /// Waits until `condition` holds (the server reacts to a disconnect asynchronously).
     func eventually(_ timeoutMilliseconds: Int = 5_000, _ condition: () -> Bool) -> Bool {
-        var waited = 0
-        while !condition() {
-            if waited >= timeoutMilliseconds { return false }
-            usleep(5_000)
-            waited += 5
-        }
-        return true
+        VhostUserTestKit.eventually(timeoutMilliseconds: timeoutMilliseconds, condition)
     }
 
     func stop() {
