@@ -32,7 +32,9 @@ final class AIOManager {
     private let events: NodeLocalBuffer<io_event>
     /// The trimmed iovec list of the request being submitted; the kernel copies it during io_submit.
     let scratchVectors: NodeLocalBuffer<iovec>
-    private var freeSlots: [Int]
+    // Exclusivity: `freeSlotCount` is read before every chain is popped; the dynamic check cost about 80
+    // instructions per request (callgrind). The manager is confined to its channel's reactor.
+    @exclusivity(unchecked) private var freeSlots: [Int]
     private var skipped: [Int]
     private var skippedHead = 0
     /// Requests submitted and not yet completed.
