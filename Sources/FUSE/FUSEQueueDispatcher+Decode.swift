@@ -31,6 +31,7 @@ extension FUSEQueueDispatcher {
     func copyRest(_ body: inout ChainReader, limit: Int) throws(Errno) -> UnsafeRawBufferPointer {
         let n = body.remaining
         guard n <= limit, n <= scratch.count else { throw .nameTooLong }
+        // SAFETY: n <= scratch.count was checked; the scratch buffer lives as long as the dispatcher.
         let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<n])
         do { try body.read(into: target) } catch { throw .invalidArgument }
         return UnsafeRawBufferPointer(target)
@@ -39,6 +40,7 @@ extension FUSEQueueDispatcher {
     /// The NUL-terminated string starting at `start` in `bytes`, and the index after its NUL.
     func cString(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Errno) -> (FileName, Int) {
         guard start < bytes.count, let end = bytes[start...].firstIndex(of: 0) else { throw .invalidArgument }
+        // SAFETY: start < end <= bytes.count; the bytes are the host copy in the scratch buffer, valid until the operation completes inline.
         return (FileName(untrustedBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end])), end + 1)
     }
 
@@ -75,6 +77,7 @@ extension FUSEQueueDispatcher {
             let perChunk = scratch.count / 16
             while left > 0 {
                 let n = min(left, perChunk)
+                // SAFETY: n <= scratch.count / 16, so the records fit the scratch buffer.
                 let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(n * 16)])
                 guard (try? body.read(into: target)) != nil else { return }
                 try? channel.submit(.batchForget(ForgetBatch(untrustedRecords: UnsafeRawBufferPointer(target))),
@@ -169,6 +172,7 @@ extension FUSEQueueDispatcher {
         case .readlink:
             let capacity = min(FileName.maximumLinkTargetLength + 1, slot.body?.remaining ?? 0)
             slot.replyLimit = capacity
+            // SAFETY: capacity <= 4096 < scratch.count; readlink completes before submit returns.
             submit(slot, .readlink(node: node, buffer: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<capacity])),
                    header)
         case .symlink:
@@ -223,6 +227,7 @@ extension FUSEQueueDispatcher {
             let size = min(Int(a.size), data.remaining)
             let n: Int
             do { n = try data.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
+            // SAFETY: the iovecs point into this chain's guest memory, which the slot's storage keeps mapped until completion.
             submit(slot, .read(node: node, handle: HandleID(rawValue: a.fh), offset: a.offset, size: UInt32(size),
                                buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header)
         case .write:
@@ -234,6 +239,7 @@ extension FUSEQueueDispatcher {
             guard maxWrite == 0 || a.size <= maxWrite else { throw .invalidArgument }
             let n: Int
             do { n = try body.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
+            // SAFETY: the iovecs point into this chain's guest memory, which the slot's storage keeps mapped until completion.
             submit(slot, .write(node: node, handle: HandleID(rawValue: a.fh), offset: a.offset, size: a.size,
                                 buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header)
         case .statfs:
@@ -262,6 +268,7 @@ extension FUSEQueueDispatcher {
             let bytes = try copyRest(&body, limit: FileName.maximumAttributeNameLength + 1 + Int(size))
             let (attrName, next) = try cString(bytes, from: 0)
             guard bytes.count - next >= Int(size) else { throw .invalidArgument }
+            // SAFETY: bytes.count - next >= size was checked just above.
             let value = UnsafeRawBufferPointer(rebasing: bytes[next..<(next + Int(size))])
             submit(slot, .setxattr(node: node, name: attrName, value: value, flags: Int32(bitPattern: flags)), header)
         case .getxattr, .listxattr:
@@ -276,6 +283,7 @@ extension FUSEQueueDispatcher {
             // Values go to the scratch buffer after the name (which the device copies before it reads the value).
             let room = min(wanted, slot.body?.remaining ?? 0, scratch.count - 4096)
             slot.replyLimit = wanted
+            // SAFETY: room <= scratch.count - 4096, and the name copied below offset 4096 is not overwritten.
             let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch[4096..<(4096 + room)])
             if let attrName {
                 submit(slot, .getxattr(node: node, name: attrName, buffer: buffer), header)

@@ -91,6 +91,7 @@ extension FUSEQueueDispatcher {
             reply(slot, error: .ioError)
             return
         }
+        // SAFETY: offset + count <= scratch.count was checked just above.
         let bytes = UnsafeRawBufferPointer(rebasing: scratch[offset..<(offset + count)])
         guard (try? body.write(bytes)) != nil else {
             reply(slot, error: .outOfRange)

@@ -59,6 +59,7 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
         slots = (0..<count).map { FUSERequestSlot(index: $0, segmentCapacity: segmentCapacity) }
         freeSlots = Array((0..<count).reversed())
         freeSlots.reserveCapacity(count)
+        // SAFETY: deallocated in deinit; never handed out beyond a synchronous operation.
         scratch = .allocate(byteCount: Self.scratchSize, alignment: 16)
     }
 

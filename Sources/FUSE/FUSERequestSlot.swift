@@ -35,6 +35,7 @@ final class FUSERequestSlot: DirectorySink {
     init(index: Int, segmentCapacity: Int) {
         self.index = index
         storage = DescriptorChainStorage(capacity: segmentCapacity)
+        // SAFETY: initialized right below and deallocated in deinit.
         iovecs = .allocate(capacity: segmentCapacity)
         iovecs.initialize(repeating: iovec())
     }
@@ -67,6 +68,7 @@ final class FUSERequestSlot: DirectorySink {
             let padding = size - fixed - nameLength
             if padding > 0 {
                 let zero: UInt64 = 0
+                // SAFETY: padding < 8, the size of `zero`.
                 try withUnsafeBytes(of: zero) { (z) throws(VirtqueueError) in
                     try body.write(UnsafeRawBufferPointer(rebasing: z[0..<padding]))
                 }

@@ -83,6 +83,7 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         defer { closedir(dir) }
         var n = 0
         while let entry = readdir(dir) {
+            // SAFETY: the dirent returned by readdir is valid until the next readdir; only its first byte is read.
             let isDot = withUnsafeBytes(of: entry.pointee.d_name) { raw in raw[0] == UInt8(ascii: ".") }
             if !isDot { n += 1 }
         }

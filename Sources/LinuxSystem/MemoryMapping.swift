@@ -42,5 +42,6 @@ public final class MemoryMapping: @unchecked Sendable {
     }
 
     /// The mapping as a raw buffer.
+    // SAFETY: base and length describe the live mapping, valid for as long as `self` is.
     public var buffer: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: length) }
 }

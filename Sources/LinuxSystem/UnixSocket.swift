@@ -24,6 +24,7 @@ public final class UnixSocket: Sendable {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: addr.sun_path)
         guard !bytes.isEmpty, bytes.count < capacity, !bytes.contains(0) else { throw .nameTooLong }
+        // SAFETY: bytes.count < capacity was checked, so the path and its NUL fit in sun_path.
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
             raw[bytes.count] = 0
@@ -42,6 +43,7 @@ public final class UnixSocket: Sendable {
         var (addr, len) = try makeAddress(path)
         _ = try SystemCall.valueOrErrno {
             withUnsafePointer(to: &addr) { p in
+                // SAFETY: sockaddr_un starts with the sockaddr header; the kernel reads `len` bytes of it.
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) { CLinux_bind(fd.rawValue, $0, len) }
             }
         }.get()
@@ -55,6 +57,7 @@ public final class UnixSocket: Sendable {
         var (addr, len) = try makeAddress(path)
         _ = try SystemCall.valueOrErrno {
             withUnsafePointer(to: &addr) { p in
+                // SAFETY: sockaddr_un starts with the sockaddr header; the kernel reads `len` bytes of it.
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) { CLinux_connect(fd.rawValue, $0, len) }
             }
         }.get()
@@ -91,8 +94,10 @@ public final class UnixSocket: Sendable {
         var sent = 0
         var pendingFDs = fds
         while sent < bytes.count || (bytes.isEmpty && sent == 0 && !pendingFDs.isEmpty) {
+            // SAFETY: sent <= bytes.count, so the slice is inside the caller's buffer.
             let rest = UnsafeRawBufferPointer(rebasing: bytes[sent...])
             let n = try SystemCall.valueOrErrno {
+                // SAFETY: the C helper copies at most f.count descriptors before returning.
                 pendingFDs.withUnsafeBufferPointer { f in
                     CLinux_sendmsg_fds(rawValue, rest.baseAddress, rest.count, f.baseAddress, f.count)
                 }
@@ -106,6 +111,7 @@ public final class UnixSocket: Sendable {
     /// Convenience: sends an array of bytes.
     public func send(_ bytes: [UInt8], fds: [CInt] = []) throws(Errno) {
         var err: Errno?
+        // SAFETY: the pointer is used only inside the closure, by the synchronous send.
         bytes.withUnsafeBytes { raw in
             do throws(Errno) { try send(raw, fds: fds) } catch { err = error }
         }
@@ -142,6 +148,7 @@ public final class UnixSocket: Sendable {
         var all: [FileDescriptor] = []
         var truncated = false
         while got < buffer.count {
+            // SAFETY: got < buffer.count inside the loop, so the slice is inside the caller's buffer.
             let r = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[got...]))
             all += r.fds
             truncated = truncated || r.truncated

@@ -31,6 +31,7 @@ public final class VhostUserConnection: Sendable {
     }
 
     private func receiveExactly(into bytes: inout [UInt8]) throws(VhostUserError) -> UnixSocket.Received? {
+        // SAFETY: recvmsg writes at most raw.count bytes, inside the closure.
         let result: Result<UnixSocket.Received?, Errno> = bytes.withUnsafeMutableBytes { raw in
             Result { () throws(Errno) in try socket.receiveExactly(into: raw) }
         }
