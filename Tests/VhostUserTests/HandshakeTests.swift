@@ -175,4 +175,26 @@ struct HandshakeTests {
         try startRings(fe, mem, queues: 2, events: &events)
         #expect(h.backend.state.withLock { $0.started.count } == 2)
     }
+
+    @Test func statusBackendChannelAndLogRequests() throws {
+        let h = try ServerHarness()
+        defer { h.stop() }
+        let fe = try h.frontend()
+        _ = try fe.negotiate()
+        #expect(fe.protocolFeatures.contains(.status))
+        #expect(try fe.getStatus() == 0)
+        try fe.setStatus(0x0f)  // ACKNOWLEDGE | DRIVER | DRIVER_OK | FEATURES_OK
+        #expect(try fe.getStatus() == 0x0f)
+        // SET_BACKEND_REQ_FD is accepted (and kept) even though BACKEND_REQ is not offered.
+        let (ours, _) = try UnixSocket.pair()
+        try fe.send(.setBackendReqFD, fds: [ours.rawValue])
+        // Dirty logging needs LOG_SHMFD, which is not offered: SET_LOG_FD is refused, the connection goes on.
+        let log = try MemFD.create(name: "log", size: 4096)
+        #expect(throws: VhostUserFrontend.Failure.refused(.setLogFD, status: 1)) {
+            try fe.send(.setLogFD, fds: [log.rawValue])
+        }
+        // RESET_DEVICE clears the status.
+        try fe.resetDevice()
+        #expect(try fe.getStatus() == 0)
+    }
 }
