@@ -92,7 +92,9 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
         notificationsEnabled = true
         // True when chains arrived while notifications were off: serve them before sleeping.
         if (try? ring.enableNotification(memory: memory)) ?? false { return .stayAwake }
-        return .sleep
+        // Without a kick eventfd (the front-end asked for polling) nothing would wake the reactor: look again
+        // after at most a millisecond.
+        return kick == nil ? .sleepAtMost(nanoseconds: 1_000_000) : .sleep
     }
 
     func fuseRequestFinished(head: UInt16, usedLength: UInt32) {

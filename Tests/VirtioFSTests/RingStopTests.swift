@@ -43,3 +43,20 @@ struct RingStopTests {
         c.shutdown()
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct PollingFrontEndTests {
+    /// A front-end may ask for polling (SET_VRING_KICK with the no-fd flag): an interrupt-mode reactor then has no
+    /// kick to wake on and must look at the ring by itself.
+    @Test func ringWithoutKickIsServedByAnInterruptModeReactor() throws {
+        let d = try InProcessDaemon(pollMode: .interrupt)
+        defer { d.stop() }
+        let c = try d.client()
+        defer { c.shutdown() }
+        #expect(try c.getattr(FUSEClient.rootNodeID).attributes.isDirectory)
+        try c.frontend.setVringKick(1, nil)  // restarts queue 1 without a kick eventfd
+        let start = Date()
+        for _ in 0..<20 { #expect(try c.getattr(FUSEClient.rootNodeID).attributes.isDirectory) }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
