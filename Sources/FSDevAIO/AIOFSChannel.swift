@@ -16,6 +16,12 @@ public final class AIOFSChannel: FSChannel, Poller {
     private var lockWaits: [LockWait] = []
     private var lastLockRetry: UInt64 = 0
     private var isShutDown = false
+    /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`).
+    private let coldReads: ColdReadWorker?
+    /// Reads handed to `coldReads` and not yet completed.
+    private var coldInFlight = 0
+    /// Reads that went to the helper threads (diagnostics and tests).
+    public private(set) var coldReadCount: UInt64 = 0
 
     /// How often a waiting SETLKW / blocking flock is retried.
     static let lockRetryNanoseconds: UInt64 = 2_000_000
@@ -33,16 +39,18 @@ public final class AIOFSChannel: FSChannel, Poller {
         self.device = device
         self.reactor = reactor
         aio = try AIOManager(depth: device.options.queueDepth, reactor: reactor)
+        coldReads = device.options.inlineCachedReads && !device.options.skipReadWrite
+            ? try ColdReadWorker(reactor: reactor) : nil
         lockWaits.reserveCapacity(device.options.queueDepth)
         wakeRegistration = try reactor.registerWakeEventFD(aio.eventFD)
         pollerRegistration = reactor.registerPoller(self, name: "fsdev-aio")
     }
 
-    /// Free slots for reads and writes.
-    public var freeRequestSlots: Int { aio.freeSlotCount }
+    /// Free slots for reads and writes (reads on the helper threads count against the same depth).
+    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - coldInFlight) }
 
     /// Reads and writes submitted and not yet completed.
-    public var inFlightRequests: Int { aio.inFlight }
+    public var inFlightRequests: Int { aio.inFlight + coldInFlight }
 
     /// Submits `operation`; see `FSChannel` for the contract. Must be called on the channel's reactor.
     public func submit<Target: FSCompletionTarget>(
@@ -105,6 +113,22 @@ public final class AIOFSChannel: FSChannel, Poller {
                                                         offset: start, flags: FileSystemCall.noWait)
                 if let n, n == vectors.bytes || n == 0 {
                     target.fsdevDidComplete(token: token, result: .success(.count(n)))
+                    return
+                }
+                // Not (all) in the page cache: a helper thread reads it, so that the reactor does not block in
+                // io_submit on the disk.
+                if let coldReads {
+                    guard coldInFlight < aio.freeSlotCount else { throw .wouldBlock }
+                    let copied = Array(UnsafeBufferPointer(start: aio.scratchVectors.base, count: vectors.count))
+                    coldInFlight += 1
+                    coldReadCount &+= 1
+                    coldReads.enqueue(ColdReadWorker.Job(
+                        descriptor: descriptor, vectors: copied, offset: start,
+                        deliver: { result in
+                            // On the reactor. The closure keeps the channel and the target alive until then.
+                            self.coldInFlight -= 1
+                            target.fsdevDidComplete(token: token, result: result.map { .count($0) })
+                        }))
                     return
                 }
             }
@@ -193,5 +217,7 @@ public final class AIOFSChannel: FSChannel, Poller {
         lockWaits.removeAll()
         for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
         aio.drain()
+        // Cold reads finish; their completions run from the reactor's mailbox after this returns.
+        coldReads?.stop()
     }
 }

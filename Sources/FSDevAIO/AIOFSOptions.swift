@@ -25,9 +25,10 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Pass a guest's O_DIRECT through to the host (off: stripped, as the reference does; the host page cache
     /// serves the guest's direct I/O).
     public var directIO: Bool
-    /// Serve a read the page cache can satisfy inline, with preadv2(RWF_NOWAIT) on the reactor, and send only the
-    /// others (EAGAIN: data not cached; a short count: partly cached) to libaio. Saves the libaio round trip on
-    /// cached data (fsdev-microbench prints both); off by default, the engine being libaio.
+    /// Serve a read the page cache can satisfy inline, with preadv2(RWF_NOWAIT) on the reactor, and send the others
+    /// (EAGAIN: data not cached; a short count: partly cached) to helper threads (`ColdReadWorker`) instead of
+    /// libaio, whose io_submit would block the reactor on the disk. Saves the libaio round trip on cached data
+    /// (fsdev-microbench prints both). Off by default here; the daemon turns it on (`--no-inline-reads` to not).
     public var inlineCachedReads: Bool
     /// In-flight reads and writes per channel (io_setup depth and request slots).
     public var queueDepth: Int
