@@ -83,7 +83,7 @@ final class ColdReadWorker: @unchecked Sendable {
         while true {
             guard let job = take() else {
                 if state.withLock({ $0.stopping }) { break }
-                _ = wake.wait(timeoutMilliseconds: 100)
+                _ = wake.wait()  // `enqueue` and `stop` signal it: an idle helper uses no CPU
                 continue
             }
             let result = job.vectors.withUnsafeBufferPointer { v -> Result<Int, Errno> in
