@@ -70,23 +70,7 @@ public final class GuestMemoryMap: @unchecked Sendable {
     /// - Returns: the host address of `address`, or nil.
     @inlinable
     public func translate(_ address: GuestAddress, length: Int) -> UnsafeMutableRawPointer? {
-        guard length >= 0 else { return nil }
-        let gpa = address.rawValue
-        return entries.withUnsafeBufferPointer { table -> UnsafeMutableRawPointer? in
-            // Find the last entry whose start is <= gpa.
-            var low = 0
-            var high = table.count
-            while low < high {
-                let middle = (low &+ high) &>> 1
-                if table[middle].start <= gpa { low = middle &+ 1 } else { high = middle }
-            }
-            guard low > 0 else { return nil }
-            let entry = table[low &- 1]
-            let offset = gpa &- entry.start  // gpa >= start
-            guard offset < entry.size, UInt64(length) <= entry.size &- offset else { return nil }
-            // offset < size, and size fits in Int (checked when the region was made).
-            return entry.host + Int(offset)
-        }
+        hostRange(containing: address)?.pointer(for: address, length: length)
     }
 
     /// The host mapping of the region holding `address`, as a small value a hot loop can cache and test first
