@@ -36,6 +36,8 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     private(set) var broken = false
     /// Chains served, for statistics.
     private(set) var served: UInt64 = 0
+    /// Chains refused as malformed, for statistics and log rate limiting.
+    private(set) var badChains: UInt64 = 0
 
     /// Chains popped per poll, so that one busy queue does not starve the reactor's other pollers.
     static var batchLimit: Int { 32 }
@@ -120,7 +122,11 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
             logger.error("queue \(index) broken by the driver: \(error); not served until it is restarted")
             err?.signal()
         } else if let head = error.chainHead {
-            logger.warning("queue \(index): bad descriptor chain \(head): \(error)")
+            // A hostile guest can send bad chains as fast as it likes: log the first ten, then one in a thousand.
+            badChains &+= 1
+            if badChains <= 10 || badChains % 1000 == 0 {
+                logger.warning("queue \(index): bad descriptor chain \(head) (\(badChains) so far): \(error)")
+            }
             try? ring.pushUsed(head: head, length: 0, memory: memory)
             usedPending = true
         }
