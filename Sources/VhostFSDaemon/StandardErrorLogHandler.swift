@@ -30,9 +30,7 @@ public struct StandardErrorLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = mergedMetadata(event)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let line = Self.format(

@@ -34,9 +34,7 @@ public struct SyslogLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = mergedMetadata(event)
         var text = "\(label): \(event.message)"
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
         let priority = Self.priority(event.level)

@@ -144,12 +144,6 @@ public final class VhostUserRequestHandler {
         if !body.isEmpty { throw .invalidBody(r) }
     }
 
-    private static func u64Reply(_ v: UInt64) -> [UInt8] {
-        var w = WireWriter()
-        w.u64(v)
-        return w.bytes
-    }
-
     /// Whether [address, address + length) lies inside one region's front-end virtual range.
     private func userRangeInMemory(_ address: UInt64, length: UInt64) -> Bool {
         guard case (let end, false) = address.addingReportingOverflow(length) else { return false }
@@ -165,7 +159,7 @@ public final class VhostUserRequestHandler {
         switch request {
         case .getFeatures:
             try noBody(request, body)
-            return Self.u64Reply(offeredFeatures.rawValue)
+            return WireWriter.u64Body(offeredFeatures.rawValue)
 
         case .setFeatures:
             let v = VirtioFeatures(rawValue: try u64Body(request, body))
@@ -183,7 +177,7 @@ public final class VhostUserRequestHandler {
 
         case .getProtocolFeatures:
             try noBody(request, body)
-            return Self.u64Reply(offeredProtocolFeatures.rawValue)
+            return WireWriter.u64Body(offeredProtocolFeatures.rawValue)
 
         case .setProtocolFeatures:
             let v = VhostUserProtocolFeatures(rawValue: try u64Body(request, body))
@@ -214,12 +208,12 @@ public final class VhostUserRequestHandler {
         case .getQueueNum:
             try noBody(request, body)
             try requireProtocol(.multiQueue, request)
-            return Self.u64Reply(UInt64(rings.count))
+            return WireWriter.u64Body(UInt64(rings.count))
 
         case .getMaxMemSlots:
             try noBody(request, body)
             try requireProtocol(.configureMemorySlots, request)
-            return Self.u64Reply(UInt64(backend.maxMemorySlots))
+            return WireWriter.u64Body(UInt64(backend.maxMemorySlots))
 
         case .setMemTable:
             guard let table = MemoryTablePayload(decoding: body) else { throw .invalidBody(request) }
@@ -367,7 +361,7 @@ public final class VhostUserRequestHandler {
         case .getStatus:
             try noBody(request, body)
             try requireProtocol(.status, request)
-            return Self.u64Reply(UInt64(status))
+            return WireWriter.u64Body(UInt64(status))
 
         case .setBackendReqFD:
             try noBody(request, body)

@@ -104,7 +104,7 @@ public final class VhostUserServer: Sendable {
             if let reply = try handler.handle(message) {
                 try connection.sendReply(to: message.header.request, body: reply)
             } else if wantsAck {
-                try connection.sendReply(to: message.header.request, body: [UInt8](repeating: 0, count: 8))
+                try connection.sendReply(to: message.header.request, body: WireWriter.u64Body(0))
             }
             return true
         } catch {
@@ -112,9 +112,9 @@ public final class VhostUserServer: Sendable {
             if error.closesConnection { return false }
             if let request, VhostUserRequestHandler.hasOwnReply(request) { return false }
             if wantsAck {
-                var w = WireWriter()
-                w.u64(1)
-                do { try connection.sendReply(to: message.header.request, body: w.bytes) } catch { return false }
+                do { try connection.sendReply(to: message.header.request, body: WireWriter.u64Body(1)) } catch {
+                    return false
+                }
                 return true
             }
             // No way to report the error in-band: an unknown request without NEED_REPLY closes the connection,

@@ -45,6 +45,13 @@ public struct WireWriter: Sendable {
     public mutating func u32(_ v: UInt32) { integer(v) }
     /// Appends a little-endian UInt64.
     public mutating func u64(_ v: UInt64) { integer(v) }
+
+    /// A body of one little-endian UInt64 (feature bits, counts, REPLY_ACK status, vring fd payloads).
+    public static func u64Body(_ v: UInt64) -> [UInt8] {
+        var w = WireWriter()
+        w.u64(v)
+        return w.bytes
+    }
     /// Appends raw bytes.
     public mutating func append(_ b: [UInt8]) { bytes += b }
 }

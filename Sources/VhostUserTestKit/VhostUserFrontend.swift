@@ -110,25 +110,21 @@ public final class VhostUserFrontend {
         return v
     }
 
-    private static func u64(_ v: UInt64) -> [UInt8] {
-        var w = WireWriter()
-        w.u64(v)
-        return w.bytes
-    }
-
     // MARK: - Requests
 
     /// GET_FEATURES.
     public func getFeatures() throws(Failure) -> VirtioFeatures { VirtioFeatures(rawValue: try u64Reply(.getFeatures)) }
     /// SET_FEATURES.
-    public func setFeatures(_ f: VirtioFeatures) throws(Failure) { try send(.setFeatures, body: Self.u64(f.rawValue)) }
+    public func setFeatures(_ f: VirtioFeatures) throws(Failure) {
+        try send(.setFeatures, body: WireWriter.u64Body(f.rawValue))
+    }
     /// GET_PROTOCOL_FEATURES.
     public func getProtocolFeatures() throws(Failure) -> VhostUserProtocolFeatures {
         VhostUserProtocolFeatures(rawValue: try u64Reply(.getProtocolFeatures))
     }
     /// SET_PROTOCOL_FEATURES; later requests use REPLY_ACK if it is among `f`.
     public func setProtocolFeatures(_ f: VhostUserProtocolFeatures) throws(Failure) {
-        try send(.setProtocolFeatures, body: Self.u64(f.rawValue))
+        try send(.setProtocolFeatures, body: WireWriter.u64Body(f.rawValue))
         protocolFeatures = f
     }
     /// SET_OWNER.
@@ -170,19 +166,16 @@ public final class VhostUserFrontend {
         return s.num
     }
     /// SET_VRING_KICK (nil: polling, the no-fd flag).
-    public func setVringKick(_ index: Int, _ fd: CInt?) throws(Failure) {
-        try send(.setVringKick, body: Self.u64(VringFileDescriptorPayload(index: UInt8(index), hasFD: fd != nil).rawValue),
-                 fds: fd.map { [$0] } ?? [])
-    }
+    public func setVringKick(_ index: Int, _ fd: CInt?) throws(Failure) { try sendVringFD(.setVringKick, index, fd) }
     /// SET_VRING_CALL (nil: no fd).
-    public func setVringCall(_ index: Int, _ fd: CInt?) throws(Failure) {
-        try send(.setVringCall, body: Self.u64(VringFileDescriptorPayload(index: UInt8(index), hasFD: fd != nil).rawValue),
-                 fds: fd.map { [$0] } ?? [])
-    }
+    public func setVringCall(_ index: Int, _ fd: CInt?) throws(Failure) { try sendVringFD(.setVringCall, index, fd) }
     /// SET_VRING_ERR (nil: no fd).
-    public func setVringErr(_ index: Int, _ fd: CInt?) throws(Failure) {
-        try send(.setVringErr, body: Self.u64(VringFileDescriptorPayload(index: UInt8(index), hasFD: fd != nil).rawValue),
-                 fds: fd.map { [$0] } ?? [])
+    public func setVringErr(_ index: Int, _ fd: CInt?) throws(Failure) { try sendVringFD(.setVringErr, index, fd) }
+
+    /// The u64 index + no-fd flag body of SET_VRING_KICK/CALL/ERR, with `fd` attached when there is one.
+    private func sendVringFD(_ request: VhostUserRequest, _ index: Int, _ fd: CInt?) throws(Failure) {
+        let payload = VringFileDescriptorPayload(index: UInt8(index), hasFD: fd != nil)
+        try send(request, body: WireWriter.u64Body(payload.rawValue), fds: fd.map { [$0] } ?? [])
     }
     /// SET_VRING_ENABLE.
     public func setVringEnable(_ index: Int, _ enabled: Bool) throws(Failure) {
@@ -195,7 +188,9 @@ public final class VhostUserFrontend {
         return c.payload
     }
     /// SET_STATUS.
-    public func setStatus(_ status: UInt8) throws(Failure) { try send(.setStatus, body: Self.u64(UInt64(status))) }
+    public func setStatus(_ status: UInt8) throws(Failure) {
+        try send(.setStatus, body: WireWriter.u64Body(UInt64(status)))
+    }
     /// GET_STATUS.
     public func getStatus() throws(Failure) -> UInt8 { UInt8(truncatingIfNeeded: try u64Reply(.getStatus)) }
 
