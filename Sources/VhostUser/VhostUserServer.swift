@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import LinuxSystem
 import Logging
+import Synchronization
 
 /// The back-end's listening side: accepts one front-end at a time on a Unix socket and runs its requests through a
 /// `VhostUserRequestHandler`.
@@ -15,6 +16,11 @@ public final class VhostUserServer: Sendable {
     /// Signal to make `serve` return after releasing the current front-end.
     public let stopEvent: EventFD
     private let logger: Logger
+    private let ended = Atomic<Int>(0)
+
+    /// Front-end connections that ended and whose resources were released (the handler's reset done and the
+    /// socket closed): for tests and status reporting.
+    public var endedConnections: Int { ended.load(ordering: .acquiring) }
 
     /// Serves on an existing listening socket (an inherited `--fd`).
     public init(listener: UnixSocket, logger: Logger = Logger(label: "vhostfsd.vhost-user")) throws(Errno) {
@@ -47,19 +53,32 @@ public final class VhostUserServer: Sendable {
     public func serve(backend: any VhostUserBackend, onConnection: (VhostUserRequestHandler) -> Void = { _ in }) {
         while true {
             guard let which = waitReadable([listener.rawValue, stopEvent.rawValue]), which == 0 else { return }
-            let socket: UnixSocket
-            do { socket = try listener.accept() } catch {
-                logger.warning("accept failed: \(error)")
-                continue
+            let stopped: Bool
+            do {
+                // The socket is closed at the end of this scope, before the connection counts as ended.
+                let socket: UnixSocket
+                do { socket = try listener.accept() } catch {
+                    logger.warning("accept failed: \(error)")
+                    continue
+                }
+                logger.info("front-end connected")
+                stopped = serveAndRelease(socket, backend: backend, onConnection: onConnection)
             }
-            logger.info("front-end connected")
-            let handler = VhostUserRequestHandler(backend: backend)
-            onConnection(handler)
-            let stopped = serveConnection(VhostUserConnection(socket: socket), handler: handler)
-            handler.disconnect()
             logger.info("front-end disconnected; memory and rings released")
+            ended.add(1, ordering: .releasing)
             if stopped { return }
         }
+    }
+
+    /// Serves one connection, then releases everything of it; the socket is closed when this returns. Returns true
+    /// when stopped.
+    private func serveAndRelease(_ socket: UnixSocket, backend: any VhostUserBackend,
+                                 onConnection: (VhostUserRequestHandler) -> Void) -> Bool {
+        let handler = VhostUserRequestHandler(backend: backend)
+        onConnection(handler)
+        let stopped = serveConnection(VhostUserConnection(socket: socket), handler: handler)
+        handler.disconnect()
+        return stopped
     }
 
     /// Serves one connection until it ends or the stop event fires. Returns true when stopped.

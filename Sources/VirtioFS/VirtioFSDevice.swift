@@ -189,9 +189,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
             let queue = q.value
             // Publish the last used entries before handing the ring back.
             _ = queue.prepareToSleep()
-            if let p = queue.pollerRegistration { reactor.unregisterPoller(p) }
-            if let w = queue.wakeRegistration { reactor.unregisterWake(w) }
-            queue.dispatcher = nil
+            queue.detach(from: reactor)
             reactor.releaseChannel(for: fsdev)
             return queue.ring.nextAvailIndex
         }

@@ -56,6 +56,19 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     /// Requests in flight.
     var inFlight: Int { dispatcher?.inFlight ?? 0 }
 
+    /// Takes the queue off `reactor` for good: its poller and kick wake-up are unregistered and every reference
+    /// that would keep it alive is dropped (the registration holds the queue as its poller, the dispatcher holds
+    /// the channel), so that the queue, its ring, its eventfds and the memory map it holds are released with the
+    /// last outside reference. Must be called on `reactor`, with nothing in flight.
+    func detach(from reactor: Reactor) {
+        if let p = pollerRegistration { reactor.unregisterPoller(p) }
+        if let w = wakeRegistration { reactor.unregisterWake(w) }
+        pollerRegistration = nil
+        wakeRegistration = nil
+        dispatcher = nil
+        stopping = true
+    }
+
     /// Aborts every request in flight (see `FUSEQueueDispatcher.abortAll`).
     func abortInFlight() { dispatcher?.abortAll() }
 
