@@ -101,6 +101,38 @@ long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const cha
 }
 long CLinux_gettid(void) { return syscall(SYS_gettid); }
 
+int CLinux_name_to_handle_at(int dirfd, const char *path, unsigned char *bytes, unsigned int *length, int *type,
+                             uint64_t *mount_id, int flags) {
+    _Alignas(struct file_handle) unsigned char storage[sizeof(struct file_handle) + CLINUX_MAX_HANDLE_SIZE];
+    struct file_handle *handle = (struct file_handle *)storage;
+    handle->handle_bytes = CLINUX_MAX_HANDLE_SIZE;
+    // With AT_HANDLE_MNT_ID_UNIQUE the kernel stores a u64 where the classic call stores an int.
+    union { int classic; uint64_t unique; } id = { .unique = 0 };
+    if (name_to_handle_at(dirfd, path, handle, &id.classic, flags) != 0) return -1;
+    if (handle->handle_bytes > CLINUX_MAX_HANDLE_SIZE) {
+        errno = EOVERFLOW;
+        return -1;
+    }
+    memcpy(bytes, handle->f_handle, handle->handle_bytes);
+    *length = handle->handle_bytes;
+    *type = handle->handle_type;
+    *mount_id = (flags & CLINUX_AT_HANDLE_MNT_ID_UNIQUE) ? id.unique : (uint64_t)(unsigned int)id.classic;
+    return 0;
+}
+
+int CLinux_open_by_handle_at(int mount_fd, const unsigned char *bytes, unsigned int length, int type, int flags) {
+    if (length > CLINUX_MAX_HANDLE_SIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    _Alignas(struct file_handle) unsigned char storage[sizeof(struct file_handle) + CLINUX_MAX_HANDLE_SIZE];
+    struct file_handle *handle = (struct file_handle *)storage;
+    handle->handle_bytes = length;
+    handle->handle_type = type;
+    memcpy(handle->f_handle, bytes, length);
+    return open_by_handle_at(mount_fd, handle, flags);
+}
+
 int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len) { return bind(fd, addr, len); }
 int CLinux_connect(int fd, const struct sockaddr *addr, socklen_t len) { return connect(fd, addr, len); }
 int CLinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }

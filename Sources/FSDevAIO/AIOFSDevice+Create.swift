@@ -67,7 +67,7 @@ extension AIOFSDevice {
         try opened.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
                 try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_PATH)
+                    try openFile(name, relativeTo: proc, flags: O_PATH)
                 }
             }
         }
@@ -95,7 +95,7 @@ extension AIOFSDevice {
         let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
             try name.withValidatedComponent { (cName) throws(Errno) -> FileDescriptor in
                 try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
-                    try FileSystemCall.open(cName, relativeTo: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
+                    try openFile(cName, relativeTo: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
                 }
             }
         }
@@ -111,7 +111,7 @@ extension AIOFSDevice {
         let directory = try nodes.resolve(parent).descriptor
         let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
             try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
-                try FileSystemCall.open(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE,
+                try openFile(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE,
                                         mode: mode_t(mode & 0o7777))
             }
         }
@@ -133,7 +133,7 @@ extension AIOFSDevice {
         let opened = try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
                 try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: hostFlags)
+                    try openFile(name, relativeTo: proc, flags: hostFlags)
                 }
             }
         }

@@ -71,7 +71,7 @@ extension AIOFSDevice {
         let opened = try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
                 try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_RDONLY | O_DIRECTORY)
+                    try openFile(name, relativeTo: proc, flags: O_RDONLY | O_DIRECTORY)
                 }
             }
         }

@@ -153,7 +153,7 @@ extension AIOFSDevice {
         let opened = try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
                 try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+                    try openFile(name, relativeTo: proc, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
                 }
             }
         }

@@ -5,16 +5,32 @@ import LinuxSystem
 extension AIOFSDevice {
     /// Opens `name` in `directory` with O_PATH | O_NOFOLLOW and adds a lookup reference to its node.
     func lookupChild(of directory: CInt, name: UnsafePointer<CChar>) throws(Errno) -> NodeEntry {
-        let fd = try FileSystemCall.open(name, relativeTo: directory, flags: O_PATH | O_NOFOLLOW)
+        let fd = try openFile(name, relativeTo: directory, flags: O_PATH | O_NOFOLLOW)
         return try reference(fd)
     }
 
-    /// Adds a lookup reference to the node of an O_PATH descriptor and builds its entry.
+    /// Adds a lookup reference to the node of an O_PATH descriptor and builds its entry. The node is identified
+    /// by its file handle when it has one (a mount seen for the first time gets a descriptor for opening handles),
+    /// else by (device, inode) with the descriptor pinned.
     func reference(_ fd: FileDescriptor) throws(Errno) -> NodeEntry {
-        let st = try FileSystemCall.status(of: fd.rawValue)
-        let (node, generation) = try nodes.reference(descriptor: fd, status: st)
-        return NodeEntry(node: node, generation: generation, attributes: FileAttributes(st), entryTimeout: timeout,
-                         attributeTimeout: timeout)
+        let st = try fd.use { (raw) throws(Errno) in try FileSystemCall.status(of: raw) }
+        var identity = try identity(of: fd, status: st)
+        var mount: FileDescriptor?
+        while true {
+            if let (node, generation) = try nodes.reference(descriptor: fd, status: st, identity: identity,
+                                                            mountDescriptor: mount) {
+                return NodeEntry(node: node, generation: generation, attributes: FileAttributes(st),
+                                 entryTimeout: timeout, attributeTimeout: timeout)
+            }
+            // A mount the table has not seen: open a descriptor on it, or do without a handle.
+            if let m = try mountDescriptor(from: fd, fileType: UInt32(st.st_mode) & FileType.mask) {
+                mount = m
+            } else if options.fileHandles == .mandatory {
+                throw .notSupported
+            } else {
+                identity = .inode(InodeKey(st))
+            }
+        }
     }
 
     /// LOOKUP: "." is the directory itself, ".." is clamped to the root at the root and must stay beneath the root
@@ -28,7 +44,7 @@ extension AIOFSDevice {
                     return try lookupChild(of: dirfd, name: cName)
                 case .dotDot:
                     if parent == .root { return try lookupChild(of: dirfd, name: ".") }
-                    let fd = try FileSystemCall.open(cName, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
+                    let fd = try openFile(cName, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
                     guard isBeneathRoot(fd) else { throw .permissionDenied }
                     return try reference(fd)
                 }
@@ -44,8 +60,7 @@ extension AIOFSDevice {
             guard let st = try? FileSystemCall.status(of: current.rawValue) else { return false }
             let key = InodeKey(st)
             if key == nodes.rootKey { return true }
-            guard let up = try? FileSystemCall.open("..", relativeTo: current.rawValue,
-                                                    flags: O_PATH | O_NOFOLLOW | O_DIRECTORY),
+            guard let up = try? openFile("..", relativeTo: current.rawValue, flags: O_PATH | O_NOFOLLOW | O_DIRECTORY),
                   let upStatus = try? FileSystemCall.status(of: up.rawValue)
             else { return false }
             if InodeKey(upStatus) == key { return false }

@@ -32,6 +32,11 @@ public final class AIOFSDevice: FSDevice {
     /// The options the device was created with.
     public let options: AIOFSOptions
 
+    /// Whether nodes are identified by file handles, as found at creation.
+    public let fileHandleSupport: FileHandleSupport
+    /// Most O_PATH descriptors of handle nodes kept open (the option, or the default for RLIMIT_NOFILE).
+    public let descriptorCacheSize: Int
+
     let root: FileDescriptor
     let procSelfFD: FileDescriptor
     let nodes: NodeTable
@@ -42,20 +47,40 @@ public final class AIOFSDevice: FSDevice {
 
     /// Opens `rootPath` (which must be a directory) as the share.
     /// - Throws: the open error, ENOTDIR, or EINVAL for options out of range (max_write below 4 KiB, queue depth
-    ///   outside 1...65536).
+    ///   outside 1...65536, a negative descriptor cache). With `FileHandleMode.mandatory`: EOPNOTSUPP or
+    ///   EOVERFLOW when the share's filesystem cannot export file handles, EPERM without CAP_DAC_READ_SEARCH.
     public init(rootPath: String, options: AIOFSOptions = AIOFSOptions()) throws(Errno) {
         guard options.maxWrite >= 4096, options.queueDepth >= 1, options.queueDepth <= 65536,
-              options.copyChunkLimit > 0
+              options.copyChunkLimit > 0, (options.descriptorCacheSize ?? 0) >= 0
         else { throw .invalidArgument }
         let root = try FileDescriptor.open(rootPath, flags: O_PATH | O_DIRECTORY)
         let st = try FileSystemCall.status(of: root.rawValue)
         guard UInt32(st.st_mode) & FileType.mask == FileType.directory else { throw .notDirectory }
-        procSelfFD = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+        let procSelfFD = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+        var identity = NodeIdentity.inode(InodeKey(st))
+        var mountDescriptor: FileDescriptor?
+        var support = FileHandleSupport.off
+        if options.fileHandles != .never {
+            switch Self.probeFileHandles(root: root, procSelfFD: procSelfFD) {
+            case .success(let probe):
+                identity = .handle(probe.handle, mountID: probe.mountID)
+                mountDescriptor = probe.mountDescriptor
+                support = .on(mountIDs: probe.kind)
+            case .failure(let error):
+                if options.fileHandles == .mandatory { throw error }
+                support = .unavailable(error)
+            }
+        }
+        let cacheSize = options.descriptorCacheSize ?? Self.defaultDescriptorCacheSize()
+        self.procSelfFD = procSelfFD
         self.root = root
         self.rootPath = rootPath
         self.options = options
         self.name = "aio:\(rootPath)"
-        nodes = NodeTable(root: root, status: st)
+        fileHandleSupport = support
+        descriptorCacheSize = cacheSize
+        nodes = NodeTable(root: root, status: st, identity: identity, mountDescriptor: mountDescriptor,
+                          cacheCapacity: cacheSize)
         handles = HandleTable()
         timeout = options.cachePolicy.timeout
         maxWrite = Atomic(options.maxWrite)
@@ -63,6 +88,10 @@ public final class AIOFSDevice: FSDevice {
 
     /// Live nodes, the root included (diagnostics and leak tests).
     public var nodeCount: Int { nodes.count }
+    /// O_PATH descriptors the nodes hold now: in the cache, and pinned (nodes without a handle, the root).
+    public var nodeDescriptorCounts: (cached: Int, pinned: Int) { nodes.descriptorCounts }
+    /// Host mounts the nodes are on that have a descriptor open for handles.
+    public var mountDescriptorCount: Int { nodes.mountCount }
     /// Open handles (diagnostics and leak tests).
     public var handleCount: Int { handles.count }
     /// Lookup references the guest holds on `node`, nil if unknown (diagnostics and tests).

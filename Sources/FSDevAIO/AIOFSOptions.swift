@@ -35,13 +35,20 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
     /// request cannot hold a reactor for a whole multi-gigabyte copy.
     public var copyChunkLimit: UInt64
+    /// How nodes are identified and reopened (`--inode-file-handles`).
+    public var fileHandles: FileHandleMode
+    /// Most O_PATH descriptors of handle-identified nodes kept open (`--fd-cache`); nil: chosen from
+    /// RLIMIT_NOFILE when the device is created (`AIOFSDevice.defaultDescriptorCacheSize`). 0 opens the node's
+    /// handle on every use.
+    public var descriptorCacheSize: Int?
 
     /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
-    /// queue depth 256, copies in 64 MiB chunks.
+    /// queue depth 256, copies in 64 MiB chunks, file handles preferred, descriptor cache sized from the limit.
     public init(extendedAttributes: Bool = false, writebackCache: Bool = true, maxWrite: UInt32 = 128 * 1024,
                 skipReadWrite: Bool = false, cachePolicy: CachePolicy = .auto, posixLocks: Bool = false,
                 flockLocks: Bool = true, readOnly: Bool = false, directIO: Bool = false,
-                inlineCachedReads: Bool = false, queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20) {
+                inlineCachedReads: Bool = false, queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20,
+                fileHandles: FileHandleMode = .prefer, descriptorCacheSize: Int? = nil) {
         self.extendedAttributes = extendedAttributes
         self.writebackCache = writebackCache
         self.maxWrite = maxWrite
@@ -54,5 +61,7 @@ public struct AIOFSOptions: Sendable, Hashable {
         self.inlineCachedReads = inlineCachedReads
         self.queueDepth = queueDepth
         self.copyChunkLimit = copyChunkLimit
+        self.fileHandles = fileHandles
+        self.descriptorCacheSize = descriptorCacheSize
     }
 }

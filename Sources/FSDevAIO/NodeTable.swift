@@ -3,108 +3,126 @@ import Glibc
 import LinuxSystem
 import Synchronization
 
-/// A node the guest holds: an O_PATH descriptor of the inode and how many lookups the guest has not forgotten.
-struct NodeRecord {
-    /// O_PATH | O_NOFOLLOW descriptor of the inode (never opened for I/O).
-    var descriptor: FileDescriptor
-    var key: InodeKey
-    /// S_IFMT bits of the inode.
-    var fileType: UInt32
-    /// Lookup references (FUSE's nlookup).
-    var lookups: UInt64
-}
-
 /// The node table of a device, shared by every reactor (one uncontended lock per resolution).
 ///
 /// Node ids are generation-checked table slots (never pointers): an id the guest invents, or one it kept after
 /// FORGET, is EBADF (virtiofsd's choice). The root is slot 0, id 1 (FUSE_ROOT_ID), and lives as long as the device.
+///
+/// Descriptors: a node identified by a file handle is opened on demand with open_by_handle_at and its O_PATH
+/// descriptor kept in a bounded cache (`NodeStore`); a node without a handle holds its descriptor for its life.
+/// `resolve` returns an owned descriptor, so a request using it is safe when the cache drops it meanwhile: the
+/// descriptor closes when the last user lets go. Descriptors leave the table (eviction, FORGET) outside the lock.
 final class NodeTable: Sendable {
-    private struct State: ~Copyable {
-        var slots: SlotTable<NodeRecord>
-        var byKey: [InodeKey: Int]
-    }
-
-    private let state: Mutex<State>
+    private let state: Mutex<NodeStore>
     /// The root's inode.
     let rootKey: InodeKey
 
-    init(root: FileDescriptor, status: stat) {
-        let key = InodeKey(status)
-        rootKey = key
-        let record = NodeRecord(descriptor: root, key: key, fileType: UInt32(status.st_mode) & FileType.mask,
-                                lookups: 1)
-        state = Mutex(State(slots: SlotTable(permanent: record), byKey: [key: 0]))
+    /// A table holding the root, pinned around `root`; a root identified by a handle registers its mount with
+    /// `mountDescriptor`. At most `cacheCapacity` descriptors of handle nodes stay open.
+    init(root: FileDescriptor, status: stat, identity: NodeIdentity, mountDescriptor: FileDescriptor?,
+         cacheCapacity: Int) {
+        rootKey = InodeKey(status)
+        state = Mutex(NodeStore(rootDescriptor: root, identity: identity,
+                                fileType: UInt32(status.st_mode) & FileType.mask, mountDescriptor: mountDescriptor,
+                                cacheCapacity: cacheCapacity))
     }
 
-    /// The descriptor and type of a live node.
+    /// The descriptor and type of a live node, opened from its handle when the cache does not hold it.
+    /// - Throws: EBADF for an unknown or stale id; ENOENT when the node's inode no longer exists (ESTALE); the
+    ///   open's errno otherwise.
     @inline(__always)
     func resolve(_ node: NodeID) throws(Errno) -> (descriptor: FileDescriptor, fileType: UInt32) {
-        let r = state.withLock { s -> (FileDescriptor, UInt32)? in
-            guard let rec = s.slots.value(of: node.rawValue) else { return nil }
-            return (rec.descriptor, rec.fileType)
+        switch state.withLock({ $0.descriptor(of: node.rawValue) }) {
+        case .open(let descriptor, let fileType):
+            return (descriptor, fileType)
+        case .unknown:
+            throw .badFileDescriptor
+        case .closed(let handle, let mount, let fileType):
+            return (try reopen(node, handle: handle, mount: mount), fileType)
         }
-        guard let r else { throw .badFileDescriptor }
-        return r
     }
 
-    /// Adds one lookup reference to the node of `status`'s inode, creating it around `descriptor` when new.
-    /// Returns the node id and its generation.
-    /// - Throws: ENFILE when the table is full.
-    func reference(descriptor: FileDescriptor, status: stat) throws(Errno) -> (node: NodeID, generation: UInt64) {
-        let key = InodeKey(status)
-        let fileType = UInt32(status.st_mode) & FileType.mask
-        let r = state.withLock { s -> UInt64? in
-            if let index = s.byKey[key], var rec = s.slots[index] {
-                rec.lookups = rec.lookups == .max ? .max : rec.lookups + 1
-                s.slots[index] = rec
-                return s.slots.id(ofIndex: index)
+    /// Opens a node's handle and offers the descriptor to the cache.
+    private func reopen(_ node: NodeID, handle: KernelFileHandle, mount: FileDescriptor) throws(Errno)
+        -> FileDescriptor
+    {
+        let opened: FileDescriptor
+        do throws(Errno) {
+            opened = try retryingOnShortage { () throws(Errno) in
+                try mount.use { (m) throws(Errno) in
+                    try FileSystemCall.open(handle: handle, mount: m, flags: O_PATH | O_NOFOLLOW)
+                }
             }
-            let rec = NodeRecord(descriptor: descriptor, key: key, fileType: fileType, lookups: 1)
-            guard let id = s.slots.insert(rec), let index = s.slots.index(of: id) else { return nil }
-            s.byKey[key] = index
-            return id
+        } catch {
+            // The inode is gone (deleted on the host): to the guest, the file no longer exists.
+            throw error == .stale ? .noSuchFileOrDirectory : error
         }
-        // The duplicate descriptor of an existing node, if any, closes here, outside the lock.
-        guard let id = r else { throw Errno(rawValue: ENFILE) }
-        return (NodeID(rawValue: id), id >> 32)
+        let (use, surplus) = state.withLock { $0.install(opened, for: node.rawValue) }
+        withExtendedLifetime(surplus) {}  // a displaced or duplicate descriptor closes here, outside the lock
+        return use
+    }
+
+    /// Adds one lookup reference to the node of `identity` (the inode `descriptor` names), creating it when new.
+    /// Returns nil when the inode is on a mount the table has no descriptor for: call again with
+    /// `mountDescriptor`, a descriptor opened for reading on that mount.
+    /// - Throws: ENFILE when the table is full.
+    func reference(descriptor: FileDescriptor, status: stat, identity: NodeIdentity,
+                   mountDescriptor: FileDescriptor?) throws(Errno) -> (node: NodeID, generation: UInt64)? {
+        let fileType = UInt32(status.st_mode) & FileType.mask
+        let (result, surplus) = state.withLock {
+            $0.reference(identity: identity, fileType: fileType, descriptor: descriptor,
+                         mountDescriptor: mountDescriptor)
+        }
+        // The duplicate descriptor of an existing node, or one displaced from the cache, closes here.
+        withExtendedLifetime(surplus) {}
+        switch result {
+        case .node(let id): return (NodeID(rawValue: id), id >> 32)
+        case .needsMountDescriptor: return nil
+        case .tableFull: throw .tooManyOpenFilesInSystem
+        }
     }
 
     /// Drops `count` lookup references (FORGET); the node goes away at zero. The root is never forgotten.
     /// - Throws: EBADF for an unknown or stale id.
     func forget(_ node: NodeID, count: UInt64) throws(Errno) {
-        let result = state.withLock { s -> (found: Bool, removed: NodeRecord?) in
-            guard let index = s.slots.index(of: node.rawValue), var rec = s.slots[index] else { return (false, nil) }
-            if index == 0 { return (true, nil) }
-            rec.lookups = count >= rec.lookups ? 0 : rec.lookups - count
-            if rec.lookups > 0 {
-                s.slots[index] = rec
-                return (true, nil)
-            }
-            s.byKey.removeValue(forKey: rec.key)
-            return (true, s.slots.remove(at: index))
-        }
-        // A removed node's descriptor closes here, outside the lock.
+        let result = state.withLock { $0.forget(node.rawValue, count: count) }
+        // A removed node's descriptor (and its mount's, for the mount's last node) closes here, outside the lock.
         guard result.found else { throw .badFileDescriptor }
     }
 
     /// Drops every node but the root (unmount). Returns how many were dropped.
     @discardableResult
     func forgetAll() -> Int {
-        let removed = state.withLock { s -> [NodeRecord] in
-            var out: [NodeRecord] = []
-            for index in s.slots.liveIndices where index != 0 {
-                if let rec = s.slots.remove(at: index) {
-                    s.byKey.removeValue(forKey: rec.key)
-                    out.append(rec)
-                }
-            }
-            return out
+        state.withLock { $0.forgetAll() }.records.count
+    }
+
+    /// Closes up to `count` cached descriptors (the process ran out). Returns how many.
+    @discardableResult
+    func evictCachedDescriptors(_ count: Int) -> Int {
+        state.withLock { $0.evict(count) }.count
+    }
+
+    /// Runs `body`, an open of some descriptor; when the process or the system is out of descriptors (EMFILE,
+    /// ENFILE), closes half the cached ones (at least 16) and runs it once more.
+    func retryingOnShortage<R>(_ body: () throws(Errno) -> R) throws(Errno) -> R {
+        do throws(Errno) {
+            return try body()
+        } catch {
+            guard error == .tooManyOpenFiles || error == .tooManyOpenFilesInSystem else { throw error }
+            let cached = state.withLock { $0.cachedCount }
+            guard evictCachedDescriptors(max(16, cached / 2)) > 0 else { throw error }
+            return try body()
         }
-        return removed.count
     }
 
     /// Number of live nodes, the root included.
     var count: Int { state.withLock { $0.slots.count } }
+
+    /// Descriptors the cache holds open now, and nodes that hold theirs for good (the root included).
+    var descriptorCounts: (cached: Int, pinned: Int) { state.withLock { ($0.cachedCount, $0.pinnedCount) } }
+
+    /// Mounts with an open descriptor.
+    var mountCount: Int { state.withLock { $0.mounts.count } }
 
     /// Lookup count of a node (tests and diagnostics).
     func lookups(of node: NodeID) -> UInt64? {

@@ -45,6 +45,13 @@ struct SlotTable<Value> {
         set { values[index] = newValue }
     }
 
+    /// Runs `body` on the live value at a valid index, in place (no copy of the value).
+    @inline(__always)
+    @discardableResult
+    mutating func modify<R>(at index: Int, _ body: (inout Value) -> R) -> R {
+        body(&values[index]!)
+    }
+
     /// The id of a slot index.
     @inline(__always)
     func id(ofIndex index: Int) -> UInt64 {

@@ -49,6 +49,8 @@ public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let invalidArgument = Errno(rawValue: EINVAL)
     /// Too many open files. The corresponding C error is `EMFILE`.
     public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
+    /// Too many open files in system. The corresponding C error is `ENFILE`.
+    public static let tooManyOpenFilesInSystem = Errno(rawValue: ENFILE)
     /// File too large. The corresponding C error is `EFBIG`.
     public static let fileTooLarge = Errno(rawValue: EFBIG)
     /// No space left on device. The corresponding C error is `ENOSPC`.

@@ -17,6 +17,13 @@ public final class VhostUserServer: Sendable {
     public let stopEvent: EventFD
     private let logger: Logger
     private let ended = Atomic<Int>(0)
+    /// Slots kept free for `accept` and for the descriptors a message carries, so that a daemon whose fsdev used
+    /// up its descriptor limit still accepts and understands its front-end (no MSG_CTRUNC).
+    private let reserve: DescriptorReserve
+
+    /// Descriptors the server keeps in reserve: the most one message carries (SET_MEM_TABLE's eight regions)
+    /// plus one for `accept`.
+    public static let reservedDescriptors = MemoryTablePayload.maxRegions + 1
 
     /// Front-end connections that ended and whose resources were released (the handler's reset done and the
     /// socket closed): for tests and status reporting.
@@ -27,6 +34,7 @@ public final class VhostUserServer: Sendable {
         self.listener = listener
         self.stopEvent = try EventFD()
         self.logger = logger
+        reserve = DescriptorReserve(capacity: Self.reservedDescriptors, duplicating: listener.descriptor)
     }
 
     /// Binds `path`, replacing a stale socket file left by a dead daemon. A live socket (something accepts on it)
@@ -57,7 +65,7 @@ public final class VhostUserServer: Sendable {
             do {
                 // The socket is closed at the end of this scope, before the connection counts as ended.
                 let socket: UnixSocket
-                do { socket = try listener.accept() } catch {
+                do { socket = try reserve.whileReleased { () throws(Errno) in try listener.accept() } } catch {
                     logger.warning("accept failed: \(error)")
                     continue
                 }
@@ -92,7 +100,7 @@ public final class VhostUserServer: Sendable {
                 return true
             case 1:
                 // A second front-end while one is served: refuse it cleanly.
-                if let extra = try? listener.accept() {
+                if let extra = try? reserve.whileReleased({ () throws(Errno) in try listener.accept() }) {
                     logger.warning("refusing a second front-end: one is already connected")
                     extra.shutdown()
                 }
@@ -102,7 +110,8 @@ public final class VhostUserServer: Sendable {
             }
             let message: VhostUserMessage
             do {
-                guard let m = try connection.receive() else { return false }
+                guard let m = try reserve.whileReleased({ () throws(VhostUserError) in try connection.receive() })
+                else { return false }
                 message = m
             } catch {
                 if error != .disconnected { logger.warning("closing connection: \(error)") }

@@ -16,7 +16,7 @@ public enum ExitTestNote {
             handle.write(Data((text + "\n").utf8))
             try? handle.close()
         } else {
-            FileManager.default.createFile(atPath: file, contents: Data((text + "\n").utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data((text + "\n").utf8))
         }
     }
 

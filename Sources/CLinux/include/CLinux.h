@@ -62,6 +62,22 @@ long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, siz
 /// renameat2(2). Returns 0 or -errno.
 long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
+/// Largest file handle the kernel returns (MAX_HANDLE_SZ in <fcntl.h>).
+#define CLINUX_MAX_HANDLE_SIZE 128
+/// AT_HANDLE_MNT_ID_UNIQUE (Linux 6.12): name_to_handle_at stores a 64-bit mount id that is never reused. Older
+/// headers (Debian 12's) lack it; older kernels refuse it with EINVAL.
+#define CLINUX_AT_HANDLE_MNT_ID_UNIQUE 0x001
+
+/// name_to_handle_at(2) into a MAX_HANDLE_SZ buffer. Copies the handle's bytes into `bytes` (capacity
+/// CLINUX_MAX_HANDLE_SIZE), their count into `*length`, the handle type into `*type`, and the mount id into
+/// `*mount_id` (the 64-bit unique id with CLINUX_AT_HANDLE_MNT_ID_UNIQUE in `flags`, the classic int otherwise).
+/// Returns 0, or -1 with errno set. (struct file_handle ends in a flexible array, which Swift cannot build.)
+int CLinux_name_to_handle_at(int dirfd, const char *path, unsigned char *bytes, unsigned int *length, int *type,
+                             uint64_t *mount_id, int flags);
+
+/// open_by_handle_at(2) of a handle given as its bytes and type. Returns a descriptor, or -1 with errno set.
+int CLinux_open_by_handle_at(int mount_fd, const unsigned char *bytes, unsigned int length, int type, int flags);
+
 /// bind/connect/accept4 with plain pointers. In GNU mode Glibc declares them with transparent-union arguments,
 /// which Swift cannot pass; these forward unchanged.
 int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
