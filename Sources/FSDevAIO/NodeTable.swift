@@ -124,6 +124,11 @@ final class NodeTable: Sendable {
     /// Mounts with an open descriptor.
     var mountCount: Int { state.withLock { $0.mounts.count } }
 
+    /// Whether a node has an open descriptor now, nil if unknown (tests and diagnostics).
+    func hasOpenDescriptor(_ node: NodeID) -> Bool? {
+        state.withLock { $0.slots.value(of: node.rawValue).map { $0.descriptor != nil } }
+    }
+
     /// Lookup count of a node (tests and diagnostics).
     func lookups(of node: NodeID) -> UInt64? {
         state.withLock { $0.slots.value(of: node.rawValue)?.lookups }

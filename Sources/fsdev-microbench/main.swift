@@ -184,6 +184,10 @@ func main() throws {
     let device = try AIOFSDevice(rootPath: directory)
     let skipDevice = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(skipReadWrite: true))
     let inlineDevice = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(inlineCachedReads: true))
+    // Nodes as O_PATH descriptors (--inode-file-handles=never), and handle nodes with no descriptor cache (every
+    // use opens the handle), beside the default (handles, cached descriptors).
+    let pathDevice = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(fileHandles: .never))
+    let uncachedDevice = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(descriptorCacheSize: 0))
     print("fsdev-microbench: \(iterations) iterations per measurement, best of 3; reactor \(reactor.pollMode), "
           + "\(CPUAffinity.onlineCount) CPUs online")
 
@@ -191,6 +195,7 @@ func main() throws {
         var floorStat = 0.0, getattrToken = 0.0, getattrClosure = 0.0
         var floorLookup = 0.0, floorLookupStat = 0.0, lookup = 0.0, forget = 0.0
         var floorPread = 0.0, floorAIO = 0.0
+        var getattrPath = 0.0, getattrUncached = 0.0, lookupPath = 0.0, floorOpenHandle = 0.0
     }
     let r = try reactor.run { () throws(Errno) -> Results in
         var r = Results()
@@ -244,6 +249,46 @@ func main() throws {
                                     target: target)
             }
         }
+        // The same with nodes as pinned O_PATH descriptors, and with handle nodes opened on every use.
+        func lookupNode(_ c: AIOFSChannel) throws(Errno) -> NodeID {
+            var entry: NodeEntry?
+            try c.submit(.lookup(parent: .root, name: "bench"), context: .root, token: 0,
+                         target: FSClosureCompletion { if case .success(.entry(let e)) = $0 { entry = e } })
+            guard let entry else { throw .ioError }
+            return entry.node
+        }
+        let pathChannel = try reactor.channel(for: pathDevice)
+        let pathNode = try lookupNode(pathChannel)
+        r.getattrPath = best(iterations: iterations) { n in
+            for i in 0..<n {
+                try? pathChannel.submit(.getattr(node: pathNode, handle: nil), context: .root, token: UInt64(i),
+                                        target: target)
+            }
+        }
+        r.lookupPath = best(iterations: iterations) { n in
+            for i in 0..<n {
+                try? pathChannel.submit(.lookup(parent: .root, name: "bench"), context: .root, token: UInt64(i),
+                                        target: target)
+            }
+        }
+        let uncachedChannel = try reactor.channel(for: uncachedDevice)
+        let uncachedNode = try lookupNode(uncachedChannel)
+        r.getattrUncached = best(iterations: iterations / 4) { n in
+            for i in 0..<n {
+                try? uncachedChannel.submit(.getattr(node: uncachedNode, handle: nil), context: .root,
+                                            token: UInt64(i), target: target)
+            }
+        }
+        let (handle, _) = try FileSystemCall.fileHandle(of: filePath.rawValue, mountID: .unique)
+        let mount = try FileDescriptor.open(directory, flags: O_RDONLY | O_DIRECTORY)
+        r.floorOpenHandle = best(iterations: iterations / 4) { n in
+            for _ in 0..<n {
+                if let fd = try? FileSystemCall.open(handle: handle, mount: mount.rawValue, flags: O_PATH) {
+                    _ = try? FileSystemCall.status(of: fd.rawValue)
+                }
+            }
+        }
+
         // Give the references back (3 rounds of lookups), timing FORGET.
         let references = UInt64(iterations) * 3
         let t0 = now()
@@ -321,7 +366,12 @@ func main() throws {
     }
     row("getattr (token completion)", r.getattrToken, r.floorStat, "fstatat(O_PATH fd, \"\", AT_EMPTY_PATH)")
     row("getattr (closure completion)", r.getattrClosure, r.floorStat, "fstatat")
+    row("getattr, nodes as O_PATH (never)", r.getattrPath, r.floorStat, "fstatat")
+    row("getattr handles / O_PATH", r.getattrToken, r.getattrPath, "(ratio of the two rows above)")
+    row("getattr, handle not cached", r.getattrUncached, r.floorOpenHandle,
+        "open_by_handle_at(O_PATH)+fstatat+close")
     row("lookup (existing node)", r.lookup, r.floorLookupStat, "openat(O_PATH|O_NOFOLLOW)+fstatat+close")
+    row("lookup, nodes as O_PATH (never)", r.lookupPath, r.floorLookupStat, "openat+fstatat+close")
     row("lookup vs openat+close", r.lookup, r.floorLookup, "openat(O_PATH|O_NOFOLLOW)+close")
     row("forget", r.forget, r.floorStat, "(fstatat, for scale)")
     row("read 4 KiB QD1 (libaio, reactor)", read, r.floorPread, "pread 4 KiB (page cache)")
