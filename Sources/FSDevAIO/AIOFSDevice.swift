@@ -92,6 +92,11 @@ public final class AIOFSDevice: FSDevice {
     public var nodeDescriptorCounts: (cached: Int, pinned: Int) { nodes.descriptorCounts }
     /// Host mounts the nodes are on that have a descriptor open for handles.
     public var mountDescriptorCount: Int { nodes.mountCount }
+
+    /// Closes up to `count` cached node descriptors, for a part of the process that ran out of descriptors (the
+    /// vhost-user server's reserve). Returns how many were closed. Thread-safe.
+    @discardableResult
+    public func releaseCachedDescriptors(_ count: Int) -> Int { nodes.evictCachedDescriptors(count) }
     /// Open handles (diagnostics and leak tests).
     public var handleCount: Int { handles.count }
     /// Lookup references the guest holds on `node`, nil if unknown (diagnostics and tests).

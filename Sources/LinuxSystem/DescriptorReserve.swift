@@ -14,11 +14,15 @@ public final class DescriptorReserve: Sendable {
     public let capacity: Int
     private let source: FileDescriptor
     private let held = Mutex<[CInt]>([])
+    private let relieve: (@Sendable (Int) -> Int)?
 
     /// Holds `capacity` duplicates of `source` (fewer if the limit is reached already).
-    public init(capacity: Int, duplicating source: FileDescriptor) {
+    /// - Parameter relieve: called with the number of slots missing when the process is out of descriptors
+    ///   while the reserve refills (the fsdev gives back cached descriptors); returns how many it freed.
+    public init(capacity: Int, duplicating source: FileDescriptor, relieve: (@Sendable (Int) -> Int)? = nil) {
         self.capacity = capacity
         self.source = source
+        self.relieve = relieve
         replenish()
     }
 
@@ -40,11 +44,17 @@ public final class DescriptorReserve: Sendable {
     /// `fcntl(F_DUPFD_CLOEXEC)`.
     @discardableResult
     public func replenish() -> Int {
-        held.withLock { h in
+        var relieved = false
+        return held.withLock { h in
             while h.count < capacity {
                 let fd = fcntl(source.rawValue, F_DUPFD_CLOEXEC, 0)
-                if fd < 0 { break }
-                h.append(fd)
+                if fd >= 0 {
+                    h.append(fd)
+                    continue
+                }
+                let e = errno
+                guard e == EMFILE || e == ENFILE, !relieved, let relieve, relieve(capacity - h.count) > 0 else { break }
+                relieved = true
             }
             return h.count
         }

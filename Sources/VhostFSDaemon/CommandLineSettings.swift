@@ -24,6 +24,9 @@ struct CommandLineSettings {
     private var logDestination = CommandLineSetting<DaemonConfiguration.LogDestination>()
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
+    private var inodeFileHandles = CommandLineSetting<DaemonConfiguration.InodeFileHandles>()
+    private var descriptorCache = CommandLineSetting<Int>()
+    private var descriptorLimit = CommandLineSetting<DaemonConfiguration.DescriptorLimit>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -86,6 +89,9 @@ struct CommandLineSettings {
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
             sandbox: sandbox.value ?? .none,
+            inodeFileHandles: inodeFileHandles.value ?? .prefer,
+            descriptorCache: descriptorCache.value,
+            descriptorLimit: descriptorLimit.value ?? .hardLimit,
             allowedCPUs: allowedCPUs
         )
     }
@@ -98,7 +104,8 @@ struct CommandLineSettings {
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox),
+            ("--sandbox", a.sandbox), ("--inode-file-handles", a.inodeFileHandles), ("--fd-cache", a.fdCache),
+            ("--rlimit-nofile", a.rlimitNofile),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")
@@ -162,6 +169,26 @@ struct CommandLineSettings {
             try threadPoolSize.set(value, by: "--thread-pool-size")
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
+        if let text = a.inodeFileHandles {
+            guard let mode = DaemonConfiguration.InodeFileHandles.parse(text) else {
+                throw .option("--inode-file-handles", "\(text) is not one of never, prefer, mandatory")
+            }
+            try inodeFileHandles.set(mode, by: "--inode-file-handles")
+        }
+        if let text = a.fdCache {
+            let value = try Self.integer(text, option: "--fd-cache")
+            try DaemonConfiguration.validateDescriptorCache(value, option: "--fd-cache")
+            try descriptorCache.set(value, by: "--fd-cache")
+        }
+        if let text = a.rlimitNofile {
+            let value = try Self.integer(text, option: "--rlimit-nofile")
+            let limit: DaemonConfiguration.DescriptorLimit = value == 0 ? .unchanged : .exactly(UInt64(max(value, 0)))
+            if value < 0 {
+                throw .option("--rlimit-nofile", "\(text) is negative")
+            }
+            try DaemonConfiguration.validateDescriptorLimit(limit, option: "--rlimit-nofile")
+            try descriptorLimit.set(limit, by: "--rlimit-nofile")
+        }
     }
 
     // MARK: - Legacy -o options

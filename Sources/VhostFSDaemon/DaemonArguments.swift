@@ -135,6 +135,36 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-announce-submounts"), help: "Do not announce submounts.")
     var noAnnounceSubmounts = false
 
+    // MARK: - Descriptors and file handles
+
+    @Option(
+        name: .customLong("inode-file-handles"),
+        help: ArgumentHelp(
+            "How nodes the guest looks up are held: never (an O_PATH descriptor each, so at most RLIMIT_NOFILE of "
+                + "them), prefer (by file handle, reopened on demand, with O_PATH descriptors only as a cache; nodes on "
+                + "filesystems without handles hold a descriptor; also fallback) or mandatory (file handles only: a "
+                + "shared directory without them is an error at start). Handles need CAP_DAC_READ_SEARCH. "
+                + "(default: prefer)",
+            valueName: "mode"))
+    var inodeFileHandles: String?
+
+    @Option(
+        name: .customLong("fd-cache"),
+        help: ArgumentHelp(
+            "With file handles, how many O_PATH descriptors of nodes stay open, 0 to 1048576; 0 reopens a node's "
+                + "handle on every use (vhostfsd). (default: RLIMIT_NOFILE/2, 64 to 65536)",
+            valueName: "n"))
+    var fdCache: String?
+
+    @Option(
+        name: .customLong("rlimit-nofile"),
+        help: ArgumentHelp(
+            "Set the soft RLIMIT_NOFILE to N at start, and the hard limit too if N is above it (that needs "
+                + "CAP_SYS_RESOURCE; without it the soft limit goes to the hard one); 0 leaves the limits unchanged. "
+                + "(default: the hard limit)",
+            valueName: "n"))
+    var rlimitNofile: String?
+
     // MARK: - Queues and reactors (vhostfsd)
 
     @Option(

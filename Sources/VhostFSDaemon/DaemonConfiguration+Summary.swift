@@ -25,7 +25,10 @@ extension DaemonConfiguration {
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
             + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
-            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)."
+            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue); "
+            + "inode file handles \(inodeFileHandles.rawValue), "
+            + "descriptor cache \(descriptorCache.map(String.init) ?? "sized from RLIMIT_NOFILE"), "
+            + "RLIMIT_NOFILE \(descriptorLimit)."
     }
 
     /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.

@@ -161,6 +161,26 @@ extension DaemonConfiguration {
         guard size >= 0 else { throw .option(option, "\(size) is negative") }
     }
 
+    /// The descriptor cache size is in `descriptorCacheRange`.
+    static func validateDescriptorCache(_ size: Int, option: String) throws(DaemonConfigurationError) {
+        guard descriptorCacheRange.contains(size) else {
+            throw .option(
+                option,
+                "\(size) is not between \(descriptorCacheRange.lowerBound) and \(descriptorCacheRange.upperBound)")
+        }
+    }
+
+    /// An explicit descriptor limit is in `descriptorLimitRange`.
+    static func validateDescriptorLimit(_ limit: DescriptorLimit, option: String) throws(DaemonConfigurationError) {
+        guard case .exactly(let n) = limit else { return }
+        guard descriptorLimitRange.contains(n) else {
+            throw .option(
+                option,
+                "\(n) is not 0 (unchanged) or between \(descriptorLimitRange.lowerBound) and "
+                    + "\(descriptorLimitRange.upperBound)")
+        }
+    }
+
     /// Reactor CPUs: at least one, each listed once, each in `allowed`, and no more reactors than request queues
     /// (a reactor without a queue would only burn its CPU).
     static func validateReactorCPUs(

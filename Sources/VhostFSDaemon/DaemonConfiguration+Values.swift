@@ -110,4 +110,41 @@ extension DaemonConfiguration {
         /// implemented.
         case namespace
     }
+
+    /// How nodes the guest looks up are held (`--inode-file-handles`, virtiofsd's option and values).
+    public enum InodeFileHandles: String, Sendable, Hashable, CaseIterable {
+        /// An O_PATH descriptor per node for as long as the guest knows it: the guest can know at most as many files
+        /// as RLIMIT_NOFILE allows.
+        case never
+        /// File handles, reopened on demand; O_PATH descriptors only as a bounded cache (`--fd-cache`). Nodes on a
+        /// filesystem that exports no handles, or every node when CAP_DAC_READ_SEARCH is missing, hold a
+        /// descriptor instead (with a warning at start). The default.
+        case prefer
+        /// File handles only: a shared directory whose filesystem exports none, or a process without
+        /// CAP_DAC_READ_SEARCH, is an error at start; a lookup on a submount without handles fails (EOPNOTSUPP).
+        case mandatory
+
+        /// Parses a mode; `fallback` is virtiofsd's deprecated alias for `prefer`.
+        static func parse(_ text: String) -> InodeFileHandles? {
+            text == "fallback" ? .prefer : InodeFileHandles(rawValue: text)
+        }
+    }
+
+    /// What to do with RLIMIT_NOFILE at start (`--rlimit-nofile`).
+    public enum DescriptorLimit: Sendable, Hashable, CustomStringConvertible {
+        /// Raise the soft limit to the hard limit (the default).
+        case hardLimit
+        /// Leave both limits as inherited (`--rlimit-nofile=0`).
+        case unchanged
+        /// Set the soft limit to this, raising the hard limit too when it is lower (with CAP_SYS_RESOURCE).
+        case exactly(UInt64)
+
+        public var description: String {
+            switch self {
+            case .hardLimit: "raised to the hard limit"
+            case .unchanged: "unchanged"
+            case .exactly(let n): "\(n)"
+            }
+        }
+    }
 }

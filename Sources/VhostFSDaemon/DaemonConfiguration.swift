@@ -27,6 +27,11 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public static let pollMicrosecondsRange = 0...1_000_000
     /// The default adaptive-poll spin time in microseconds.
     public static let defaultPollMicroseconds = 100
+    /// Allowed `--fd-cache` sizes.
+    public static let descriptorCacheRange = 0...(1 << 20)
+    /// Allowed `--rlimit-nofile` values other than 0: the daemon needs a few dozen descriptors for itself, and the
+    /// kernel allows at most this many (the ceiling of fs.nr_open).
+    public static let descriptorLimitRange: ClosedRange<UInt64> = 64...1_073_741_816
 
     // MARK: - Fields
 
@@ -84,6 +89,13 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public let threadPoolSize: Int
     /// The sandbox requested; only `.none` is implemented (see `Sandbox`). Default `.none`.
     public let sandbox: Sandbox
+    /// How nodes are held: file handles or O_PATH descriptors. Default `.prefer`.
+    public let inodeFileHandles: InodeFileHandles
+    /// With file handles, the most O_PATH descriptors of nodes kept open (0...1048576); nil (the default) sizes
+    /// it from RLIMIT_NOFILE once the daemon has set it: half the soft limit, 64 to 65536.
+    public let descriptorCache: Int?
+    /// What the daemon does with RLIMIT_NOFILE at start. Default `.hardLimit`.
+    public let descriptorLimit: DescriptorLimit
 
     /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
     public var reactorCount: Int { reactorCPUs?.count ?? 1 }
@@ -122,6 +134,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
         logDestination: LogDestination = .standardError,
         threadPoolSize: Int = 0,
         sandbox: Sandbox = .none,
+        inodeFileHandles: InodeFileHandles = .prefer,
+        descriptorCache: Int? = nil,
+        descriptorLimit: DescriptorLimit = .hardLimit,
         allowedCPUs: [Int]? = nil
     ) throws(DaemonConfigurationError) {
         try Self.validateListen(listen)
@@ -157,5 +172,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try Self.validateThreadPoolSize(threadPoolSize, option: "--thread-pool-size")
         self.threadPoolSize = threadPoolSize
         self.sandbox = sandbox
+        self.inodeFileHandles = inodeFileHandles
+        if let descriptorCache { try Self.validateDescriptorCache(descriptorCache, option: "--fd-cache") }
+        self.descriptorCache = descriptorCache
+        try Self.validateDescriptorLimit(descriptorLimit, option: "--rlimit-nofile")
+        self.descriptorLimit = descriptorLimit
     }
 }

@@ -24,6 +24,7 @@ public enum DaemonLauncher {
     /// - Throws: when the daemon cannot start (the socket cannot be bound, the directory cannot be opened...).
     public static func launch(_ configuration: DaemonConfiguration, logger: Logger) throws -> Never {
         let signals = blockTerminationSignals()
+        let limit = DescriptorLimitSetting.apply(configuration.descriptorLimit, logger: logger)
 
         let reactors: ReactorGroup
         let pollMode = configuration.reactorPollMode
@@ -32,7 +33,7 @@ public enum DaemonLauncher {
         } else {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
-        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: configuration.fsdevOptions)
+        let fsdev = try FileHandleReport.makeDevice(configuration, descriptorLimit: limit, logger: logger)
         let device = VirtioFSDevice(
             fsdev: fsdev, reactors: reactors, configuration: configuration.virtioFS,
             logger: Logger(label: "vhostfsd.virtio-fs"))
@@ -44,7 +45,8 @@ public enum DaemonLauncher {
         case .inheritedFD(let fd):
             listener = UnixSocket(descriptor: FileDescriptor(taking: fd))
         }
-        let server = try VhostUserServer(listener: listener, logger: Logger(label: "vhostfsd.vhost-user"))
+        let server = try VhostUserServer(listener: listener, logger: Logger(label: "vhostfsd.vhost-user"),
+                                         relieveDescriptors: { fsdev.releaseCachedDescriptors($0) })
 
         let signalThread = Thread {
             var received: Int32 = 0
@@ -110,10 +112,16 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
+        let handles: FileHandleMode =
+            switch inodeFileHandles {
+            case .never: .never
+            case .prefer: .prefer
+            case .mandatory: .mandatory
+            }
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads)
+            inlineCachedReads: inlineReads, fileHandles: handles, descriptorCacheSize: descriptorCache)
     }
 
     /// The virtio-fs device's offer.

@@ -30,11 +30,15 @@ public final class VhostUserServer: Sendable {
     public var endedConnections: Int { ended.load(ordering: .acquiring) }
 
     /// Serves on an existing listening socket (an inherited `--fd`).
-    public init(listener: UnixSocket, logger: Logger = Logger(label: "vhostfsd.vhost-user")) throws(Errno) {
+    /// - Parameter relieveDescriptors: called when the process is out of descriptors and the server's reserve
+    ///   cannot refill, with how many it lacks; returns how many were freed (the daemon passes the fsdev's cache).
+    public init(listener: UnixSocket, logger: Logger = Logger(label: "vhostfsd.vhost-user"),
+                relieveDescriptors: (@Sendable (Int) -> Int)? = nil) throws(Errno) {
         self.listener = listener
         self.stopEvent = try EventFD()
         self.logger = logger
-        reserve = DescriptorReserve(capacity: Self.reservedDescriptors, duplicating: listener.descriptor)
+        reserve = DescriptorReserve(capacity: Self.reservedDescriptors, duplicating: listener.descriptor,
+                                    relieve: relieveDescriptors)
     }
 
     /// Binds `path`, replacing a stale socket file left by a dead daemon. A live socket (something accepts on it)

@@ -231,6 +231,36 @@ struct CommandLineFixture {
                 try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share)
             }
         ),
+        (
+            CommandLineCase([
+                "--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles=mandatory", "--fd-cache=0",
+                "--rlimit-nofile=0",
+            ]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, inodeFileHandles: .mandatory,
+                      descriptorCache: 0, descriptorLimit: .unchanged)
+            }
+        ),
+        (
+            CommandLineCase([
+                "--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles=fallback", "--fd-cache=1048576",
+                "--rlimit-nofile=64",
+            ]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, inodeFileHandles: .prefer,
+                      descriptorCache: 1 << 20, descriptorLimit: .exactly(64))
+            }
+        ),
+        (
+            CommandLineCase([
+                "--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles", "never",
+                "--rlimit-nofile=1073741816",
+            ]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, inodeFileHandles: .never,
+                      descriptorLimit: .exactly(1_073_741_816))
+            }
+        ),
     ]
 
     @Test(arguments: goodCases.indices)
@@ -321,12 +351,24 @@ struct CommandLineFixture {
         CommandLineCase(["--poll-us=1000001"], "--poll-us: 1000001 is not between 0 and 1000000 microseconds"),
         CommandLineCase(["--thread-pool-size=-2"], "--thread-pool-size: -2 is negative"),
         CommandLineCase(["--thread-pool-size=many"], "--thread-pool-size: many is not an integer"),
+        CommandLineCase(["--fd-cache=-1"], "--fd-cache: -1 is not between 0 and 1048576"),
+        CommandLineCase(["--fd-cache=1048577"], "--fd-cache: 1048577 is not between 0 and 1048576"),
+        CommandLineCase(["--fd-cache=lots"], "--fd-cache: lots is not an integer"),
+        CommandLineCase(["--fd-cache", ""], "--fd-cache: empty value"),
+        CommandLineCase(["--rlimit-nofile=10"], "--rlimit-nofile: 10 is not 0 (unchanged) or between 64 and 1073741816"),
+        CommandLineCase(
+            ["--rlimit-nofile=1073741817"], "--rlimit-nofile: 1073741817 is not 0 (unchanged) or between 64 and 1073741816"),
+        CommandLineCase(["--rlimit-nofile=-5"], "--rlimit-nofile: -5 is negative"),
+        CommandLineCase(["--rlimit-nofile=1e6"], "--rlimit-nofile: 1e6 is not an integer"),
         // Names.
         CommandLineCase(["--cache=sometimes"], "--cache: sometimes is not one of auto, always, never, metadata"),
         CommandLineCase(["--cache=AUTO"], "--cache: AUTO is not one of auto, always, never, metadata"),
         CommandLineCase(["--poll-mode=fast"], "--poll-mode: fast is not one of busy, adaptive, interrupt"),
         CommandLineCase(["--log-level=loud"], "--log-level: loud is not one of error, warn, info, debug, trace, off"),
         CommandLineCase(["--sandbox=jail"], "--sandbox: jail is not one of none, chroot, namespace"),
+        CommandLineCase(
+            ["--inode-file-handles=always"], "--inode-file-handles: always is not one of never, prefer, mandatory"),
+        CommandLineCase(["--inode-file-handles", ""], "--inode-file-handles: empty value"),
         // Reactor CPUs.
         CommandLineCase(
             ["--reactor-cpus=0,x"], "--reactor-cpus: x is not a CPU number or range (expected a list like 0,1,4-6)"),
@@ -383,13 +425,15 @@ struct CommandLineFixture {
             "--announce-submounts", "--no-announce-submounts", "--queues", "--queue-size", "--max-write",
             "--reactor-cpus", "--poll-mode", "--poll-us", "--log-level", "--syslog", "-d ", "--thread-pool-size",
             "--sandbox", "-o <opt", "-f ", "--print-capabilities", "-V, --version", "-h, --help",
+            "--inode-file-handles", "--fd-cache", "--rlimit-nofile",
         ] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         for defaultText in [
             "(default: vhostfs)", "(default: auto)", "(default: 1)", "(default: 1024)", "(default: 1M)",
             "(default: adaptive)", "(default: 100)", "(default: info)", "(default: 0)", "(default: none)",
-            "(default: off)", "(default: one reactor",
+            "(default: off)", "(default: one reactor", "(default: prefer)", "RLIMIT_NOFILE/2, 64 to 65536)",
+            "(default: the hard limit)",
         ] {
             #expect(help.contains(defaultText), "help lacks \(defaultText)")
         }

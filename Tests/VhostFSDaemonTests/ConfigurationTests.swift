@@ -21,6 +21,7 @@ import Testing
         #expect(c.queues == 1 && c.queueSize == 1024 && c.maxWrite == 1 << 20)
         #expect(c.logLevel == .info && c.logDestination == .standardError)
         #expect(c.threadPoolSize == 0 && c.sandbox == .none)
+        #expect(c.inodeFileHandles == .prefer && c.descriptorCache == nil && c.descriptorLimit == .hardLimit)
         #expect(c.warnings.isEmpty)
     }
 
@@ -209,6 +210,8 @@ import Testing
             "xattr on", "read-only", "POSIX locks on the host", "flock local to the guest", "READDIRPLUS on",
             "submounts not announced", "2 request queues (plus hiprio) of up to 256 entries", "max_write 128 KiB",
             "2 reactors pinned to CPU 0,1", "busy polling", "log level debug to stderr", "sandbox none",
+            "inode file handles prefer", "descriptor cache sized from RLIMIT_NOFILE",
+            "RLIMIT_NOFILE raised to the hard limit",
         ] {
             #expect(s.contains(part), "summary lacks \(part): \(s)")
         }

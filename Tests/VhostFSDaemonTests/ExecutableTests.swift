@@ -89,6 +89,14 @@ import Testing
             "-o modcaps=+sys_admin: unknown or unsupported option"),
         CommandLineCase(["--fd=999999", "--shared-dir=$SHARE"], "--fd: 999999 is not an open file descriptor"),
         CommandLineCase(["-o"], "Missing value for '-o <opt[,opt...]>'"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles=sometimes"],
+            "--inode-file-handles: sometimes is not one of never, prefer, mandatory"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--fd-cache=-3"], "--fd-cache: -3 is not between 0 and 1048576"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--rlimit-nofile=12"],
+            "--rlimit-nofile: 12 is not 0 (unchanged) or between 64 and 1073741816"),
     ]
 
     @Test(arguments: badArguments)

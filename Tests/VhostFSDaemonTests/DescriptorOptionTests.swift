@@ -1,0 +1,140 @@
+import Foundation
+import Glibc
+import LinuxSystem
+import Testing
+
+@testable import VhostFSDaemon
+
+/// The daemon at start: what it does with RLIMIT_NOFILE and file handles, and what it says about them.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct DescriptorOptionTests {
+    /// A daemon started in the background with its log in a file, stopped with SIGTERM.
+    final class Daemon {
+        let process = Process()
+        let log: String
+        let tree: TemporaryDirectory
+
+        /// Starts `vhostfsd` with `arguments` (after `prefix`, a wrapper such as setpriv) on a fresh share.
+        init(_ arguments: [String], prefix: [String] = [], share: String? = nil) throws {
+            tree = try TemporaryDirectory()
+            let shareDirectory = try share ?? tree.directory("share")
+            log = tree.path + "/log"
+            let binary = try ExecutableTests.executablePath()
+            let command = prefix + [binary, "--socket-path=\(tree.path)/s.sock", "--shared-dir=\(shareDirectory)"]
+                + arguments
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardError = handle
+            process.standardOutput = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+        /// Waits until the daemon listens (true) or exits (false).
+        func waitUntilListening() -> Bool {
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                if text.contains("waiting for a vhost-user front-end") { return true }
+                if !process.isRunning { return false }
+                usleep(10_000)
+            }
+            return false
+        }
+
+        /// The soft and hard "Max open files" of the running daemon, from /proc/<pid>/limits.
+        func openFileLimits() -> (soft: UInt64, hard: UInt64)? {
+            guard let limits = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),
+                  let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
+            else { return nil }
+            let fields = line.dropFirst("Max open files".count).split(separator: " ")
+            guard fields.count >= 2, let soft = UInt64(fields[0]), let hard = UInt64(fields[1]) else { return nil }
+            return (soft, hard)
+        }
+
+        func stop() -> Int32 {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    @Test func theSoftLimitIsRaisedToTheHardLimitByDefaultAndLogged() throws {
+        let inherited = try ResourceLimit.openDescriptors()
+        let d = try Daemon([], prefix: ["/usr/bin/prlimit", "--nofile=1024:\(inherited.hard)", "--"])
+        #expect(d.waitUntilListening(), "\(d.text)")
+        let limits = d.openFileLimits()
+        #expect(limits?.soft == inherited.hard && limits?.hard == inherited.hard)
+        #expect(d.text.contains("descriptor limit: soft \(inherited.hard), hard \(inherited.hard) (was soft 1024"))
+        #expect(d.text.contains("nodes are identified by file handles"), "\(d.text)")
+        #expect(d.text.contains("at most \(inherited.hard / 2) O_PATH descriptors"), "\(d.text)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test func rlimitNofileSetsTheSoftLimitAndZeroLeavesItAlone() throws {
+        let inherited = try ResourceLimit.openDescriptors()
+        let set = try Daemon(["--rlimit-nofile=4096"], prefix: ["/usr/bin/prlimit", "--nofile=1024:\(inherited.hard)", "--"])
+        #expect(set.waitUntilListening(), "\(set.text)")
+        #expect(set.openFileLimits()?.soft == 4096)
+        #expect(set.text.contains("descriptor limit: soft 4096"))
+        #expect(set.stop() == 0)
+        let unchanged = try Daemon(["--rlimit-nofile=0", "--fd-cache=100"],
+                                   prefix: ["/usr/bin/prlimit", "--nofile=1000:\(inherited.hard)", "--"])
+        #expect(unchanged.waitUntilListening(), "\(unchanged.text)")
+        #expect(unchanged.openFileLimits()?.soft == 1000)
+        #expect(unchanged.text.contains("descriptor limit left as inherited: soft 1000"))
+        #expect(unchanged.text.contains("at most 100 O_PATH descriptors"))
+        #expect(unchanged.stop() == 0)
+    }
+
+    /// Above the hard limit: raised with CAP_SYS_RESOURCE, else the soft limit goes to the hard one with a
+    /// warning. Either way the log states what /proc says.
+    @Test func aLimitAboveTheHardLimitIsRaisedOrLoggedAsImpossible() throws {
+        let inherited = try ResourceLimit.openDescriptors()
+        let wanted = inherited.hard + 1000
+        let d = try Daemon(["--rlimit-nofile=\(wanted)"])
+        #expect(d.waitUntilListening(), "\(d.text)")
+        let limits = try #require(d.openFileLimits())
+        if limits.hard == wanted {
+            #expect(limits.soft == wanted)
+        } else {
+            #expect(limits.soft == inherited.hard && limits.hard == inherited.hard)
+            #expect(d.text.contains("cannot raise the hard limit from \(inherited.hard) to \(wanted)"))
+        }
+        #expect(d.text.contains("descriptor limit: soft \(limits.soft), hard \(limits.hard)"))
+        #expect(d.stop() == 0)
+    }
+
+    @Test func mandatoryFileHandlesOnAFilesystemWithoutThemIsAnErrorAtStart() throws {
+        let d = try Daemon(["--inode-file-handles=mandatory"], share: "/proc/sys")
+        #expect(!d.waitUntilListening())
+        #expect(d.stop() == 1)
+        #expect(d.text.contains("--inode-file-handles=mandatory: the filesystem of /proc/sys exports no file handles"),
+                "\(d.text)")
+        // With prefer, the same share is served by O_PATH descriptors, and the log says so.
+        let p = try Daemon([], share: "/proc/sys")
+        #expect(p.waitUntilListening(), "\(p.text)")
+        #expect(p.text.contains("file handles unavailable: the filesystem of /proc/sys exports no file handles"))
+        #expect(p.stop() == 0)
+    }
+
+    /// Without CAP_DAC_READ_SEARCH (dropped by setpriv from the bounding set), handles cannot be opened: the log
+    /// says what is missing, `prefer` serves with descriptors, `mandatory` refuses to start.
+    @Test func missingCapDacReadSearchIsNamedInTheLog() throws {
+        try #require(geteuid() == 0, "the daemon tests run as root")
+        let drop = ["/usr/bin/setpriv", "--bounding-set=-dac_read_search", "--inh-caps=-dac_read_search", "--"]
+        let preferred = try Daemon([], prefix: drop)
+        #expect(preferred.waitUntilListening(), "\(preferred.text)")
+        #expect(preferred.text.contains("file handles unavailable: CAP_DAC_READ_SEARCH is missing"),
+                "\(preferred.text)")
+        #expect(preferred.stop() == 0)
+        let mandatory = try Daemon(["--inode-file-handles=mandatory"], prefix: drop)
+        #expect(!mandatory.waitUntilListening())
+        #expect(mandatory.stop() == 1)
+        #expect(mandatory.text.contains("--inode-file-handles=mandatory: opening file handles needs "
+            + "CAP_DAC_READ_SEARCH"), "\(mandatory.text)")
+    }
+}
