@@ -44,11 +44,18 @@ final class BackendProcess {
     ///
     /// - Throws: `StartError` if the executable is missing, cannot be spawned, exits early, or does not listen
     ///   within `timeout`; the message carries the back-end's log.
+    /// - Parameter softDescriptorLimit: start the back-end with this soft RLIMIT_NOFILE (as `ulimit -Sn` in the
+    ///   shell that starts it), through util-linux's prlimit; nil: the test runner's limits.
     init(
         backend: BackendUnderTest, sharedDirectory: String, socketPath: String, tag: String, xattr: Bool,
-        logPath: String, timeout: Duration = .seconds(20)
+        logPath: String, softDescriptorLimit: Int? = nil, timeout: Duration = .seconds(20)
     ) throws {
-        let command = backend.command(socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr)
+        var command = backend.command(socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr)
+        if let softDescriptorLimit {
+            var limit = rlimit()
+            getrlimit(RLIMIT_NOFILE, &limit)
+            command = ["/usr/bin/prlimit", "--nofile=\(softDescriptorLimit):\(limit.rlim_max)", "--"] + command
+        }
         guard let executable = command.first, access(executable, X_OK) == 0 else {
             throw StartError(description: "back-end \(backend.name): '\(command.first ?? "")' is not an executable "
                 + "(build it, or choose another back-end with VHOSTFS_E2E_BACKEND)")

@@ -12,7 +12,7 @@ import Glibc
 ///
 /// It runs against vhostfsd in every `swift test`; `VHOSTFS_E2E_BACKEND=virtiofsd-c|command` points it at another
 /// back-end for comparison (as root).
-@Suite("End to end: a Linux guest uses the share", .serialized, .timeLimit(.minutes(5)))
+@Suite("End to end: a Linux guest uses the share", .serialized, .timeLimit(.minutes(10)))
 struct EndToEndTests {
     /// The back-end every test starts.
     let backend = BackendUnderTest.current
@@ -30,11 +30,11 @@ struct EndToEndTests {
     /// Starts the back-end under test for `share` on `<base>/<name>.sock`.
     func startBackend(
         _ share: E2EShare, directory: String? = nil, name: String = "backend", tag: String = EndToEndTests.tag,
-        xattr: Bool = false
+        xattr: Bool = false, softDescriptorLimit: Int? = nil
     ) throws -> BackendProcess {
         try BackendProcess(
             backend: backend, sharedDirectory: directory ?? share.root, socketPath: share.sibling(name + ".sock"),
-            tag: tag, xattr: xattr, logPath: share.sibling(name + ".log"))
+            tag: tag, xattr: xattr, logPath: share.sibling(name + ".log"), softDescriptorLimit: softDescriptorLimit)
     }
 
     /// Boots a guest with `devices`, mounts `share` on /mnt and runs `.e2e/<script>`, then checks that the run itself
