@@ -1,6 +1,7 @@
 #include "CLinux.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -136,3 +137,8 @@ int CLinux_open_by_handle_at(int mount_fd, const unsigned char *bytes, unsigned 
 int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len) { return bind(fd, addr, len); }
 int CLinux_connect(int fd, const struct sockaddr *addr, socklen_t len) { return connect(fd, addr, len); }
 int CLinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+
+size_t CLinux_heap_bytes_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import LinuxSystem
 
@@ -175,6 +176,14 @@ public final class FUSEBackendProcess {
         let ticks = sysconf(Int32(_SC_CLK_TCK))
         guard ticks > 0 else { return nil }
         return (user + system) * (1_000_000_000 / UInt64(ticks))
+    }
+
+    /// Resident memory of process `processID` in KiB (VmRSS in `/proc/<pid>/status`); nil if the process is gone.
+    public static func residentKiB(processID: pid_t) -> UInt64? {
+        guard let status = try? String(contentsOfFile: "/proc/\(processID)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }
     }
 
     deinit {

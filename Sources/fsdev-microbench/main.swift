@@ -2,6 +2,7 @@
 // the raw system calls measured in the same run, plus the completion-style comparison (token vs closure) and the
 // idle CPU of an adaptive reactor. Printed, not asserted. Run with `swift run -c release fsdev-microbench`.
 import CAIO
+import CLinux
 import Dispatch
 import FSDev
 import FSDevAIO
@@ -157,8 +158,63 @@ func probe(_ kind: String, count: Int, directory: String) throws {
     print("probe \(kind) x\(count) done")
 }
 
+/// `--node-memory N`: heap bytes per node (mallinfo2's in-use bytes before and after looking up N distinct files,
+/// over N) and descriptors held, with nodes as file handles (the default cache size) and as O_PATH descriptors
+/// (as many files as RLIMIT_NOFILE allows).
+func nodeMemory(count: Int) throws {
+    var template = Array("/tmp/fsdev-node-memory-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else { throw Errno.current }
+    let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    defer { _ = system("rm -rf '\(directory)'") }
+    let perDirectory = 1000
+    let directories = (count + perDirectory - 1) / perDirectory
+    for d in 0..<directories {
+        guard mkdir(directory + "/d\(d)", 0o755) == 0 else { throw Errno.current }
+        for f in 0..<perDirectory {
+            let fd = open(directory + "/d\(d)/f\(f)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw Errno.current }
+            close(fd)
+        }
+    }
+    let reactor = try Reactor.start(pollMode: .interrupt)
+    defer { reactor.stop() }
+    let limit = try ResourceLimit.openDescriptors().soft
+    print("node memory: \(count) files in \(directories) directories; RLIMIT_NOFILE soft \(limit)")
+    for mode in [FileHandleMode.prefer, .never] {
+        let n = mode == .never ? min(count, Int(limit) - 200) / perDirectory * perDirectory : count
+        let device = try AIOFSDevice(rootPath: directory, options: AIOFSOptions(fileHandles: mode))
+        let result = try reactor.run { () throws(Errno) -> (heap: Int, nodes: Int, descriptors: Int) in
+            let channel = try reactor.channel(for: device)
+            defer { reactor.releaseChannel(for: device) }
+            func lookup(_ parent: NodeID, _ name: String) throws(Errno) -> NodeID {
+                var found: NodeEntry?
+                try channel.submit(.lookup(parent: parent, name: FileName(name))) { r in
+                    if case .success(.entry(let e)) = r { found = e }
+                }
+                guard let found else { throw .ioError }
+                return found.node
+            }
+            var parents: [NodeID] = []
+            for d in 0..<(n / perDirectory) { parents.append(try lookup(.root, "d\(d)")) }
+            let descriptors0 = FileDescriptor.openCount()
+            let heap0 = CLinux_heap_bytes_in_use()
+            for (d, parent) in parents.enumerated() {
+                for f in 0..<perDirectory where d * perDirectory + f < n { _ = try lookup(parent, "f\(f)") }
+            }
+            let heap1 = CLinux_heap_bytes_in_use()
+            return (Int(heap1) - Int(heap0), n, FileDescriptor.openCount() - descriptors0)
+        }
+        print("  \(pad(mode.rawValue + ":", 9)) \(result.nodes) nodes, \(result.heap / max(result.nodes, 1)) heap bytes per "
+              + "node, \(result.descriptors) descriptors held (cache size \(device.descriptorCacheSize))")
+    }
+}
+
 func main() throws {
     let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.count == 2 && arguments[0] == "--node-memory", let count = Int(arguments[1]) {
+        try nodeMemory(count: count)
+        return
+    }
     let iterations = Int(arguments.first ?? "") ?? 200_000
     var template = Array("/tmp/fsdev-microbench-XXXXXX".utf8CString)
     guard mkdtemp(&template) != nil else { throw Errno.current }

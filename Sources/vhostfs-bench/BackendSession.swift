@@ -30,6 +30,8 @@ final class BackendSession {
         var fileNodes: [UInt64] = []
         var bigDirectory: UInt64 = 0
         var scratch: UInt64 = 0
+        var tree: UInt64 = 0
+        var treeDirectories: [UInt64] = []
     }
 
     let label: String
@@ -78,7 +80,11 @@ final class BackendSession {
             entry.requestQueuesOffered = c.backendRequestQueueCount
             entry.virtioFeatures = "0x" + String(c.acknowledgedFeatures.rawValue, radix: 16)
             entry.protocolFeatures = "0x" + String(c.negotiated.protocolFeatures.rawValue, radix: 16)
+            entry.residentKiBAtConnect = processID.flatMap { FUSEBackendProcess.residentKiB(processID: $0) }
             try resolve(c)
+            // The backend now holds a node for every file of the data set.
+            entry.filesLookedUp = remote.fileNodes.count
+            entry.residentKiBAfterLookups = processID.flatMap { FUSEBackendProcess.residentKiB(processID: $0) }
             for workload in plan.workloads {
                 for queues in queueCounts(c) {
                     for depth in workload.usesQueueDepth ? plan.queueDepths : [1] {
@@ -126,8 +132,17 @@ final class BackendSession {
         remote.bigDirectory = try c.lookup(parent: remote.directory, name: DataSet.bigDirectoryName).nodeID
         remote.scratch = try c.lookup(parent: remote.directory, name: DataSet.scratchName).nodeID
         remote.fileNodes = []
+        remote.fileNodes.reserveCapacity(dataSet.fileNames.count)
         for name in dataSet.fileNames {
             remote.fileNodes.append(try c.lookup(parent: remote.files, name: name).nodeID)
+        }
+        remote.treeDirectories = []
+        if plan.workloads.contains(.walk) && dataSet.treeDirectories > 0 {
+            remote.tree = try c.lookup(parent: remote.directory, name: DataSet.treeName).nodeID
+            for d in 0..<dataSet.treeDirectories {
+                remote.treeDirectories.append(try c.lookup(parent: remote.tree,
+                                                           name: DataSet.treeDirectoryName(d)).nodeID)
+            }
         }
     }
 
@@ -135,6 +150,7 @@ final class BackendSession {
         try c.release(remote.data, handle: remote.dataHandle, flags: O_RDWR)
         var forgets: [(node: UInt64, lookups: UInt64)] = remote.fileNodes.map { ($0, 1) }
         forgets += [remote.directory, remote.data, remote.files, remote.bigDirectory, remote.scratch].map { ($0, 1) }
+        forgets += (remote.treeDirectories + (remote.tree != 0 ? [remote.tree] : [])).map { ($0, 1) }
         try c.batchForget(forgets)
     }
 
@@ -245,6 +261,18 @@ final class BackendSession {
                                    expectedEntries: dataSet.directoryEntries, depth: depth)
             }
             return WorkloadRunner.run(programs: programs, queues: queues, depth: depth, limits: limits,
+                                      progress: progress)
+        case .walk:
+            // Each queue walks its own directories, as many per queue, once: the run ends with the pass.
+            let share = r.treeDirectories.count / max(queues.count, 1)
+            let fileNames = (0..<DataSet.treeFilesPerDirectory).map(DataSet.treeFileName)
+            let programs = queues.indices.map { q in
+                WalkProgram(client: c, directories: (0..<share).map { r.treeDirectories[$0 * queues.count + q] },
+                            fileNames: fileNames)
+            }
+            let pass = WorkloadRunner.Limits(durationNanoseconds: UInt64.max / 4,
+                                             operationsPerQueue: programs.first?.operations ?? 0)
+            return WorkloadRunner.run(programs: programs, queues: queues, depth: depth, limits: pass,
                                       progress: progress)
         case .idle:
             usleep(UInt32(min(plan.durationNanoseconds / 1000, UInt64(UInt32.max))))

@@ -31,6 +31,7 @@ struct BenchReport: Codable, Sendable {
         var workloads: [String]
         var dataFileBytes: UInt64
         var files: Int
+        var treeFiles: Int?
         var directoryEntries: Int
         var readdirBufferBytes: Int
         var wait: String
@@ -78,6 +79,11 @@ struct BenchReport: Codable, Sendable {
         var protocolFeatures: String?
         var error: String?
         var results: [ResultEntry]
+        /// Resident memory of the backend once connected, and after it looked up every file of the data set.
+        var residentKiBAtConnect: UInt64?
+        var residentKiBAfterLookups: UInt64?
+        /// Files looked up (and held) when `residentKiBAfterLookups` was read.
+        var filesLookedUp: Int?
     }
 
     struct ResultEntry: Codable, Sendable {

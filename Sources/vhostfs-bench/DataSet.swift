@@ -17,6 +17,10 @@ struct DataSet: Sendable {
     static let scratchName = "scratch"
     /// Scratch directory for native creation floors.
     static let nativeScratchName = "scratch-native"
+    /// Directory of the walk's tree.
+    static let treeName = "tree"
+    /// Files per directory of the tree.
+    static let treeFilesPerDirectory = 100
 
     /// Host path of the data set.
     let path: String
@@ -26,6 +30,12 @@ struct DataSet: Sendable {
     let fileNames: [String]
     /// Entries in `bigdir/`.
     let directoryEntries: Int
+    /// Directories of `tree/` (each with `treeFilesPerDirectory` empty files), 0 without a tree.
+    let treeDirectories: Int
+
+    /// Name of directory `d` of the tree, and of file `f` in it.
+    static func treeDirectoryName(_ d: Int) -> String { String(format: "d%04d", d) }
+    static func treeFileName(_ f: Int) -> String { String(format: "f%03d", f) }
 
     /// Host path of `name` inside the data set.
     func hostPath(_ name: String) -> String { path + "/" + name }
@@ -33,12 +43,14 @@ struct DataSet: Sendable {
     /// Makes (or reuses) the data set in `sharedDirectory`, then reads the data file once so it is in the page
     /// cache for the native floor and the backend alike.
     static func prepare(sharedDirectory: String, dataSize: UInt64, files: Int, directoryEntries: Int,
-                        log: (String) -> Void) throws -> DataSet {
+                        treeFiles: Int = 0, log: (String) -> Void) throws -> DataSet {
         let path = sharedDirectory + "/" + directoryName
         let fm = FileManager.default
         let fileNames = (0..<files).map { String(format: "f%06d", $0) }
-        let set = DataSet(path: path, dataSize: dataSize, fileNames: fileNames, directoryEntries: directoryEntries)
-        let marker = path + "/.complete-\(dataSize)-\(files)-\(directoryEntries)"
+        let treeDirectories = (treeFiles + treeFilesPerDirectory - 1) / treeFilesPerDirectory
+        let set = DataSet(path: path, dataSize: dataSize, fileNames: fileNames, directoryEntries: directoryEntries,
+                          treeDirectories: treeDirectories)
+        let marker = path + "/.complete-\(dataSize)-\(files)-\(directoryEntries)-\(treeDirectories)"
         for scratch in [scratchName, nativeScratchName] {
             try? fm.removeItem(atPath: set.hostPath(scratch))
         }
@@ -48,16 +60,14 @@ struct DataSet: Sendable {
             try fm.createDirectory(atPath: set.hostPath(filesName), withIntermediateDirectories: true)
             try fm.createDirectory(atPath: set.hostPath(bigDirectoryName), withIntermediateDirectories: true)
             try writeDataFile(set.hostPath(dataName), size: dataSize)
-            for name in fileNames {
-                guard fm.createFile(atPath: set.hostPath(filesName + "/" + name), contents: Data("x".utf8)) else {
-                    throw BenchFailure.dataSet("cannot create \(name)")
-                }
-            }
+            for name in fileNames { try createFile(set.hostPath(filesName + "/" + name), content: "x") }
             for i in 0..<directoryEntries {
-                let name = String(format: "entry-%06d", i)
-                guard fm.createFile(atPath: set.hostPath(bigDirectoryName + "/" + name), contents: nil) else {
-                    throw BenchFailure.dataSet("cannot create \(name)")
-                }
+                try createFile(set.hostPath(bigDirectoryName + "/" + String(format: "entry-%06d", i)))
+            }
+            for d in 0..<treeDirectories {
+                let directory = set.hostPath(treeName + "/" + treeDirectoryName(d))
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                for f in 0..<treeFilesPerDirectory { try createFile(directory + "/" + treeFileName(f)) }
             }
             guard fm.createFile(atPath: marker, contents: nil) else { throw BenchFailure.dataSet("cannot mark") }
         }
@@ -66,6 +76,18 @@ struct DataSet: Sendable {
         }
         try warm(set.hostPath(dataName))
         return set
+    }
+
+    /// Creates a small file with open/write/close (FileManager writes through a temporary file: twice the work,
+    /// which counts with a million files).
+    private static func createFile(_ path: String, content: String = "") throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BenchFailure.dataSet("cannot create \(path): errno \(errno)") }
+        defer { close(fd) }
+        if !content.isEmpty {
+            let n = content.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+            guard n == content.utf8.count else { throw BenchFailure.dataSet("cannot write \(path): errno \(errno)") }
+        }
     }
 
     private static func writeDataFile(_ path: String, size: UInt64) throws {

@@ -23,6 +23,12 @@ enum ReportTable {
             if let q = b.requestQueuesOffered { out += ", \(q) request queue(s)" }
             out += "\n"
             if let e = b.error { out += "  error: \(e)\n" }
+            if let before = b.residentKiBAtConnect, let after = b.residentKiBAfterLookups, let n = b.filesLookedUp {
+                let grown = Double(after) * 1024 - Double(before) * 1024
+                out += "  resident memory: \(fixed(Double(before) / 1024, 1)) MiB at connect, "
+                    + "\(fixed(Double(after) / 1024, 1)) MiB holding \(count(Double(n))) looked-up files"
+                    + (n > 0 ? " (\(fixed(grown / Double(n), 0)) bytes per file)\n" : "\n")
+            }
             out += table(
                 header: ["workload", "qd", "q", "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "cpu%",
                          "req/op", "x floor"],

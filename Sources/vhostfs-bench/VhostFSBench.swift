@@ -64,6 +64,10 @@ struct VhostFSBench: ParsableCommand {
                                                                  valueName: "n"))
     var dirEntries = 10_000
 
+    @Option(name: .customLong("tree-files"), help: ArgumentHelp(
+        "Files of the walk's tree, 100 per directory (made only when the walk runs).", valueName: "n"))
+    var treeFiles = 50_000
+
     @Option(name: .customLong("readdir-buffer"), help: ArgumentHelp(
         "READDIRPLUS buffer size in bytes (Linux uses one page).", valueName: "bytes"))
     var readdirBuffer = 4096
@@ -231,6 +235,9 @@ struct VhostFSBench: ParsableCommand {
             throw BenchFailure.usage("--file-size '\(fileSize)' must be a size from 128K to 64G")
         }
         guard files >= 1, files <= 1_000_000 else { throw BenchFailure.usage("--files must be in 1...1000000") }
+        guard treeFiles >= 100, treeFiles <= 1_000_000 else {
+            throw BenchFailure.usage("--tree-files must be in 100...1000000")
+        }
         guard dirEntries >= 1, dirEntries <= 1_000_000 else {
             throw BenchFailure.usage("--dir-entries must be in 1...1000000")
         }
@@ -276,7 +283,8 @@ struct VhostFSBench: ParsableCommand {
 
         let started = ISO8601DateFormatter().string(from: Date())
         let dataSet = try DataSet.prepare(sharedDirectory: shared, dataSize: dataSize, files: files,
-                                          directoryEntries: dirEntries, log: say)
+                                          directoryEntries: dirEntries,
+                                          treeFiles: chosen.contains(.walk) ? treeFiles : 0, log: say)
         let showsProgress = progress ?? StandardError.isTerminal
         let durationNanoseconds = count == nil ? UInt64(duration * 1e9) : UInt64.max / 4
 
@@ -325,7 +333,8 @@ struct VhostFSBench: ParsableCommand {
             host: .init(kernel: kernel, cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), cpuModel: model),
             settings: .init(durationSeconds: count == nil ? duration : nil, operations: count, queueDepths: depths,
                             queues: queueCounts, workloads: chosen.map(\.rawValue), dataFileBytes: dataSize,
-                            files: files, directoryEntries: dirEntries, readdirBufferBytes: readdirBuffer,
+                            files: files, treeFiles: chosen.contains(.walk) ? treeFiles : nil,
+                            directoryEntries: dirEntries, readdirBufferBytes: readdirBuffer,
                             wait: waitMode.description, queueSize: queueSize),
             floor: Workload.Floor.allCases.compactMap { f in
                 floors[f].map { r in

@@ -20,6 +20,9 @@ enum Workload: String, CaseIterable, Sendable {
     case mkdirRmdir = "mkdir-rmdir"
     /// OPENDIR + READDIRPLUS of the whole 10,000-entry directory + RELEASEDIR (+ BATCH_FORGET).
     case readdirplus
+    /// One pass of LOOKUPs over every file of the tree (500 directories of 100 by default), none of which the
+    /// backend knows yet: the first lookups of a cold walk (the host's own caches are warm). Forgotten afterwards.
+    case walk
     /// No requests: the backend's CPU use while idle.
     case idle
 
@@ -43,7 +46,7 @@ enum Workload: String, CaseIterable, Sendable {
         case .seqread128k: return .pread128k
         case .seqwrite128k: return .pwrite128k
         case .mixed: return .mixed4k
-        case .getattr, .lookupGetattr: return .fstatat
+        case .getattr, .lookupGetattr, .walk: return .fstatat
         case .createUnlink: return .createUnlink
         case .mkdirRmdir: return .mkdirRmdir
         case .readdirplus: return .readdirStat

@@ -78,6 +78,10 @@ int CLinux_name_to_handle_at(int dirfd, const char *path, unsigned char *bytes, 
 /// open_by_handle_at(2) of a handle given as its bytes and type. Returns a descriptor, or -1 with errno set.
 int CLinux_open_by_handle_at(int mount_fd, const unsigned char *bytes, unsigned int length, int type, int flags);
 
+/// Heap bytes in use (mallinfo2's uordblks + hblkhd), for memory benchmarks. <malloc.h> is not part of Swift's
+/// Glibc module.
+size_t CLinux_heap_bytes_in_use(void);
+
 /// bind/connect/accept4 with plain pointers. In GNU mode Glibc declares them with transparent-union arguments,
 /// which Swift cannot pass; these forward unchanged.
 int CLinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
