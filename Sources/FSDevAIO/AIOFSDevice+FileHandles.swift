@@ -57,8 +57,8 @@ extension AIOFSDevice {
 
     /// How a looked-up inode is identified: its handle when the device uses handles and the filesystem gives
     /// one; (device, inode) otherwise (with `.mandatory`, a filesystem without handles is EOPNOTSUPP).
-    func identity(of descriptor: FileDescriptor, status: stat) throws(Errno) -> NodeIdentity {
-        guard case .on(let kind) = fileHandleSupport else { return .inode(InodeKey(status)) }
+    func identity(of descriptor: FileDescriptor, inodeKey: InodeKey) throws(Errno) -> NodeIdentity {
+        guard case .on(let kind) = fileHandleSupport else { return .inode(inodeKey) }
         do throws(Errno) {
             let (handle, mountID) = try descriptor.use { (raw) throws(Errno) in
                 try FileSystemCall.fileHandle(of: raw, mountID: kind)
@@ -68,7 +68,7 @@ extension AIOFSDevice {
             // This filesystem (a submount) exports no handles, or too long ones: for good, not now and then.
             guard error == .notSupported || error == .overflow else { throw error }
             if options.fileHandles == .mandatory { throw .notSupported }
-            return .inode(InodeKey(status))
+            return .inode(inodeKey)
         }
     }
 

@@ -12,23 +12,48 @@ extension AIOFSDevice {
     /// Adds a lookup reference to the node of an O_PATH descriptor and builds its entry. The node is identified
     /// by its file handle when it has one (a mount seen for the first time gets a descriptor for opening handles),
     /// else by (device, inode) with the descriptor pinned.
+    ///
+    /// With handles, the inode's status comes from statx with its mount id: a node whose descriptor is cached is
+    /// found by (mount, device, inode) without computing the handle, so looking a known file up again costs what it
+    /// costs without handles.
     func reference(_ fd: FileDescriptor) throws(Errno) -> NodeEntry {
-        let st = try fd.use { (raw) throws(Errno) in try FileSystemCall.status(of: raw) }
-        var identity = try identity(of: fd, status: st)
+        guard case .on(let kind) = fileHandleSupport else {
+            let st = try fd.use { (raw) throws(Errno) in try FileSystemCall.status(of: raw) }
+            return try reference(fd, attributes: FileAttributes(st), fileType: UInt32(st.st_mode) & FileType.mask,
+                                 inodeKey: InodeKey(st), identity: .inode(InodeKey(st)), inode: nil)
+        }
+        let (sx, mountID) = try fd.use { (raw) throws(Errno) in
+            try FileSystemCall.statusAndMountID(of: raw, mountID: kind)
+        }
+        let attributes = FileAttributes(sx)
+        let inode = mountID.map { OpenInodeKey(mountID: $0, device: InodeKey(sx).device, inode: sx.stx_ino) }
+        if let inode, let (node, generation) = nodes.referenceOpen(inode) {
+            return NodeEntry(node: node, generation: generation, attributes: attributes, entryTimeout: timeout,
+                             attributeTimeout: timeout)
+        }
+        let inodeKey = InodeKey(sx)
+        return try reference(fd, attributes: attributes, fileType: UInt32(sx.stx_mode) & FileType.mask,
+                             inodeKey: inodeKey, identity: try identity(of: fd, inodeKey: inodeKey), inode: inode)
+    }
+
+    /// The rest of `reference`, once the inode's status is known.
+    private func reference(_ fd: FileDescriptor, attributes: FileAttributes, fileType: UInt32, inodeKey: InodeKey,
+                           identity initial: NodeIdentity, inode: OpenInodeKey?) throws(Errno) -> NodeEntry {
+        var identity = initial
         var mount: FileDescriptor?
         while true {
-            if let (node, generation) = try nodes.reference(descriptor: fd, status: st, identity: identity,
-                                                            mountDescriptor: mount) {
-                return NodeEntry(node: node, generation: generation, attributes: FileAttributes(st),
-                                 entryTimeout: timeout, attributeTimeout: timeout)
+            if let (node, generation) = try nodes.reference(descriptor: fd, fileType: fileType, identity: identity,
+                                                            mountDescriptor: mount, inode: inode) {
+                return NodeEntry(node: node, generation: generation, attributes: attributes, entryTimeout: timeout,
+                                 attributeTimeout: timeout)
             }
             // A mount the table has not seen: open a descriptor on it, or do without a handle.
-            if let m = try mountDescriptor(from: fd, fileType: UInt32(st.st_mode) & FileType.mask) {
+            if let m = try mountDescriptor(from: fd, fileType: fileType) {
                 mount = m
             } else if options.fileHandles == .mandatory {
                 throw .notSupported
             } else {
-                identity = .inode(InodeKey(st))
+                identity = .inode(inodeKey)
             }
         }
     }

@@ -21,6 +21,27 @@ extension FileAttributes {
     }
 }
 
+extension FileAttributes {
+    /// Attributes from a host `statx` with STATX_BASIC_STATS.
+    init(_ sx: statx) {
+        let major = UInt32(sx.stx_rdev_major), minor = UInt32(sx.stx_rdev_minor)
+        self.init(
+            inode: sx.stx_ino,
+            size: sx.stx_size,
+            blocks: sx.stx_blocks,
+            accessTime: FileTime(sx.stx_atime),
+            modificationTime: FileTime(sx.stx_mtime),
+            changeTime: FileTime(sx.stx_ctime),
+            mode: UInt32(sx.stx_mode),
+            linkCount: sx.stx_nlink,
+            uid: sx.stx_uid,
+            gid: sx.stx_gid,
+            // As `stat`'s st_rdev truncated to 32 bits: Glibc's makedev encoding.
+            rdev: (minor & 0xff) | (major & 0xfff) << 8 | (minor & 0xffff_ff00) << 12,
+            blockSize: sx.stx_blksize)
+    }
+}
+
 extension FileTime {
     init(_ ts: timespec) {
         self.init(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(clamping: ts.tv_nsec))

@@ -11,4 +11,11 @@ struct InodeKey: Hashable, Sendable {
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
     }
+
+    /// The key of a statx result: the device number encoded as Glibc's makedev encodes `st_dev`.
+    init(_ sx: statx) {
+        let major = UInt64(sx.stx_dev_major), minor = UInt64(sx.stx_dev_minor)
+        device = (major & 0xffff_f000) << 32 | (major & 0xfff) << 8 | (minor & 0xffff_ff00) << 12 | (minor & 0xff)
+        inode = sx.stx_ino
+    }
 }

@@ -42,3 +42,13 @@ enum NodeIdentity: Sendable {
     /// No handle: (device, inode).
     case inode(InodeKey)
 }
+
+/// Where a looked-up inode is, as statx tells without a file handle: mount, device and inode number. Two open
+/// descriptors with the same triple name the same inode (an open descriptor keeps its inode, and so its number,
+/// alive), so a lookup that finds the triple among the cached descriptors has found its node without computing
+/// the handle.
+struct OpenInodeKey: Hashable, Sendable {
+    let mountID: UInt64
+    let device: UInt64
+    let inode: UInt64
+}

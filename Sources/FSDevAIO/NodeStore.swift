@@ -56,6 +56,10 @@ struct NodeStore: ~Copyable {
     let cacheCapacity: Int
     /// The clock: the slot index of each cached descriptor, -1 for a free position.
     private var clock: [Int32] = []
+    /// Where the inode of each cached descriptor is, when the lookup that opened it said (parallel to `clock`).
+    private var clockInodes: [OpenInodeKey?] = []
+    /// Nodes with a cached descriptor, by where their inode is: a lookup finds them without a file handle.
+    private var openByInode: [OpenInodeKey: Int] = [:]
     private var freePositions: [Int32] = []
     private var hand = 0
     /// Descriptors in the cache.
@@ -113,7 +117,19 @@ struct NodeStore: ~Copyable {
             return nil
         }
         if let existing { return (existing, descriptor) }
-        return (descriptor, admit(index))
+        return (descriptor, admit(index, inode: nil))
+    }
+
+    /// Adds a lookup reference to the node whose cached descriptor has its inode where `inode` says, if there is
+    /// one. Returns its id.
+    @inline(__always)
+    mutating func referenceOpen(_ inode: OpenInodeKey) -> UInt64? {
+        guard let index = openByInode[inode] else { return nil }
+        slots.modify(at: index) { r in
+            r.lookups = r.lookups == .max ? .max : r.lookups + 1
+            r.referenced = true
+        }
+        return slots.id(ofIndex: index)
     }
 
     // MARK: - References
@@ -121,8 +137,12 @@ struct NodeStore: ~Copyable {
     /// Adds a lookup reference to the node of `identity`, creating it around `descriptor` (an O_PATH descriptor
     /// of the inode) when new. An existing handle node without an open descriptor takes `descriptor` into the
     /// cache. Returns the outcome and a descriptor to close outside the lock, if any.
+    /// `inode`, where statx put the inode, lets later lookups find the node by `referenceOpen` while its
+    /// descriptor is cached.
     mutating func reference(identity: NodeIdentity, fileType: UInt32, descriptor: FileDescriptor,
-                            mountDescriptor: FileDescriptor?) -> (Reference, surplus: FileDescriptor?) {
+                            mountDescriptor: FileDescriptor?, inode: OpenInodeKey? = nil)
+        -> (Reference, surplus: FileDescriptor?)
+    {
         let key: NodeKey
         switch identity {
         case .inode(let inode):
@@ -136,14 +156,20 @@ struct NodeStore: ~Copyable {
             }
         }
         if let index = byKey[key] {
-            let adopted = slots.modify(at: index) { r -> Bool in
+            let (adopted, position) = slots.modify(at: index) { r -> (Bool, Int32) in
                 r.lookups = r.lookups == .max ? .max : r.lookups + 1
                 r.referenced = true
-                guard r.descriptor == nil else { return false }
+                guard r.descriptor == nil else { return (false, r.cachePosition) }
                 r.descriptor = descriptor
-                return true
+                return (true, -1)
             }
-            return (.node(slots.id(ofIndex: index)), adopted ? admit(index) : descriptor)
+            if adopted { return (.node(slots.id(ofIndex: index)), admit(index, inode: inode)) }
+            // Cached already: remember where its inode is, if the descriptor's opener did not say.
+            if position >= 0, let inode, clockInodes[Int(position)] == nil {
+                clockInodes[Int(position)] = inode
+                openByInode[inode] = index
+            }
+            return (.node(slots.id(ofIndex: index)), descriptor)
         }
         let pinned = !key.isHandle
         let record = NodeRecord(descriptor: descriptor, key: key, lookups: 1, fileType: fileType, cachePosition: -1,
@@ -162,7 +188,7 @@ struct NodeStore: ~Copyable {
             return (.node(id), nil)
         }
         mounts.retain(key.mount)
-        return (.node(id), admit(index))
+        return (.node(id), admit(index, inode: inode))
     }
 
     /// Drops `count` lookup references of node `id`; the node goes away at zero (the root never does). Returns
@@ -195,11 +221,7 @@ struct NodeStore: ~Copyable {
     private mutating func remove(_ index: Int) -> (NodeRecord?, FileDescriptor?) {
         guard let record = slots.remove(at: index) else { return (nil, nil) }
         byKey.removeValue(forKey: record.key)
-        if record.cachePosition >= 0 {
-            clock[Int(record.cachePosition)] = -1
-            freePositions.append(record.cachePosition)
-            cachedCount -= 1
-        }
+        if record.cachePosition >= 0 { vacate(Int(record.cachePosition)) }
         if record.pinned { pinnedCount -= 1 }
         let mount = record.key.isHandle ? mounts.release(record.key.mount) : nil
         return (record, mount)
@@ -207,9 +229,20 @@ struct NodeStore: ~Copyable {
 
     // MARK: - The descriptor cache
 
-    /// Enters the descriptor node `index` just got into the clock. Returns the descriptor it displaced (or its
-    /// own, with a cache of size 0), to close outside the lock.
-    private mutating func admit(_ index: Int) -> FileDescriptor? {
+    /// Empties clock position `position` (its node's descriptor is gone or going).
+    private mutating func vacate(_ position: Int) {
+        clock[position] = -1
+        if let inode = clockInodes[position] {
+            openByInode.removeValue(forKey: inode)
+            clockInodes[position] = nil
+        }
+        freePositions.append(Int32(position))
+        cachedCount -= 1
+    }
+
+    /// Enters the descriptor node `index` just got into the clock, with where its inode is when known. Returns
+    /// the descriptor it displaced (or its own, with a cache of size 0), to close outside the lock.
+    private mutating func admit(_ index: Int, inode: OpenInodeKey?) -> FileDescriptor? {
         guard cacheCapacity > 0 else {
             return slots.modify(at: index) { r -> FileDescriptor? in
                 defer { r.descriptor = nil }
@@ -224,6 +257,7 @@ struct NodeStore: ~Copyable {
         } else if clock.count < cacheCapacity {
             position = clock.count
             clock.append(-1)
+            clockInodes.append(nil)
             cachedCount += 1
         } else {
             // Full, so every position holds a node. Each unreferenced node met is the victim; each referenced one
@@ -243,10 +277,13 @@ struct NodeStore: ~Copyable {
                 defer { r.descriptor = nil }
                 return r.descriptor
             }
+            if let old = clockInodes[hand] { openByInode.removeValue(forKey: old) }
             position = hand
             hand = hand + 1 == clock.count ? 0 : hand + 1
         }
         clock[position] = Int32(index)
+        clockInodes[position] = inode
+        if let inode { openByInode[inode] = index }
         slots.modify(at: index) { $0.cachePosition = Int32(position) }
         return victim
     }
@@ -267,9 +304,7 @@ struct NodeStore: ~Copyable {
                     return r.descriptor
                 }
                 if let d { evicted.append(d) }
-                clock[hand] = -1
-                freePositions.append(Int32(hand))
-                cachedCount -= 1
+                vacate(hand)
             }
             hand += 1
             scanned += 1

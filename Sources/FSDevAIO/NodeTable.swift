@@ -66,12 +66,13 @@ final class NodeTable: Sendable {
     /// Returns nil when the inode is on a mount the table has no descriptor for: call again with
     /// `mountDescriptor`, a descriptor opened for reading on that mount.
     /// - Throws: ENFILE when the table is full.
-    func reference(descriptor: FileDescriptor, status: stat, identity: NodeIdentity,
-                   mountDescriptor: FileDescriptor?) throws(Errno) -> (node: NodeID, generation: UInt64)? {
-        let fileType = UInt32(status.st_mode) & FileType.mask
+    func reference(descriptor: FileDescriptor, fileType: UInt32, identity: NodeIdentity,
+                   mountDescriptor: FileDescriptor?, inode: OpenInodeKey? = nil) throws(Errno)
+        -> (node: NodeID, generation: UInt64)?
+    {
         let (result, surplus) = state.withLock {
             $0.reference(identity: identity, fileType: fileType, descriptor: descriptor,
-                         mountDescriptor: mountDescriptor)
+                         mountDescriptor: mountDescriptor, inode: inode)
         }
         // The duplicate descriptor of an existing node, or one displaced from the cache, closes here.
         withExtendedLifetime(surplus) {}
@@ -80,6 +81,13 @@ final class NodeTable: Sendable {
         case .needsMountDescriptor: return nil
         case .tableFull: throw .tooManyOpenFilesInSystem
         }
+    }
+
+    /// Adds a lookup reference to the node whose cached descriptor's inode is where `inode` says, if any: a
+    /// lookup of a node in use needs no file handle. Returns its id and generation.
+    @inline(__always)
+    func referenceOpen(_ inode: OpenInodeKey) -> (node: NodeID, generation: UInt64)? {
+        state.withLock { $0.referenceOpen(inode) }.map { (NodeID(rawValue: $0), $0 >> 32) }
     }
 
     /// Drops `count` lookup references (FORGET); the node goes away at zero. The root is never forgotten.

@@ -49,9 +49,10 @@ final class Harness: @unchecked Sendable {
     let device: AIOFSDevice
     let channels: [ReactorBound<AIOFSChannel>]
 
+    /// - Parameter parent: where the share is made (a tmpfs such as /dev/shm when a test creates very many files).
     init(options: AIOFSOptions = AIOFSOptions(extendedAttributes: true, posixLocks: true),
-         reactors: Int = 1, pollMode: PollMode = .interrupt) throws {
-        var template = Array("/tmp/fsdev-test-XXXXXX".utf8CString)
+         reactors: Int = 1, pollMode: PollMode = .interrupt, parent: String = "/tmp") throws {
+        var template = Array("\(parent)/fsdev-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw Errno.current }
         directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         group = try ReactorGroup(count: reactors, pollMode: pollMode)
