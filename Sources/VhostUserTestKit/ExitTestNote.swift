@@ -20,6 +20,12 @@ public enum ExitTestNote {
         }
     }
 
+    /// In the child: records `text` for the parent and exits with `code`.
+    public static func fail(_ test: String, _ code: Int32, _ text: String) -> Never {
+        write(test: test, text)
+        exit(code)
+    }
+
     /// In the parent: the child's notes, if it left any (and removes them).
     public static func take(test: String) -> String? {
         let file = path(test: test, parent: getpid())

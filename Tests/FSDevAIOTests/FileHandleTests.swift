@@ -132,10 +132,7 @@ struct FileHandleTests {
             let limit = 128
             try ResourceLimit.setOpenDescriptors(ResourceLimit(soft: UInt64(limit),
                                                                hard: try ResourceLimit.openDescriptors().hard))
-            func fail(_ code: Int32, _ text: String) -> Never {
-                ExitTestNote.write(test: "storm", text)
-                exit(code)
-            }
+            let fail = failing("storm")
             var nodes: [NodeID] = []
             for i in 0..<1_000 {
                 do { nodes.append(try h.lookup(.root, FileName("f\(i)")).node) } catch {
@@ -168,7 +165,7 @@ struct FileHandleTests {
             } catch { fail(7, "READDIRPLUS: \(error)") }
             guard FileDescriptor.openCount() <= limit else { fail(8, "\(FileDescriptor.openCount()) open") }
         }
-        if let note = ExitTestNote.take(test: "storm") { Issue.record(Comment(rawValue: note)) }
+        recordNote("storm")
     }
 
     /// 200,000 lookups of distinct files under a 256-descriptor limit, with the default cache size for that
@@ -177,10 +174,7 @@ struct FileHandleTests {
     /// handles as ext4 does and creates 200,000 files in a second instead of a minute on a busy disk.
     @Test func twoHundredThousandDistinctLookupsUnder256Descriptors() async {
         await #expect(processExitsWith: .success) {
-            func fail(_ code: Int32, _ text: String) -> Never {
-                ExitTestNote.write(test: "200k", text)
-                exit(code)
-            }
+            let fail = failing("200k")
             try ResourceLimit.setOpenDescriptors(ResourceLimit(soft: 256, hard: try ResourceLimit.openDescriptors().hard))
             let h = try Harness(options: AIOFSOptions(), parent: "/dev/shm")
             defer { h.close() }
@@ -212,17 +206,14 @@ struct FileHandleTests {
             guard h.device.nodeDescriptorCounts.cached <= 128 else { fail(8, "\(h.device.nodeDescriptorCounts)") }
             guard highest <= baseline + 128 else { fail(9, "descriptors: \(baseline) at start, \(highest) at most") }
         }
-        if let note = ExitTestNote.take(test: "200k") { Issue.record(Comment(rawValue: note)) }
+        recordNote("200k")
     }
 
     /// A submount inside the share: its nodes get handles on a mount of their own, whose descriptor is released
     /// with its last node, so the host can unmount it again. In a child process with its own mount namespace.
     @Test func aSubmountGetsItsOwnMountDescriptorAndReleasesIt() async {
         await #expect(processExitsWith: .success) {
-            func fail(_ code: Int32, _ text: String) -> Never {
-                ExitTestNote.write(test: "submount", text)
-                exit(code)
-            }
+            let fail = failing("submount")
             guard unshare(CLONE_NEWNS) == 0, mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else {
                 fail(2, "unshare: \(Errno.current)")
             }
@@ -261,6 +252,16 @@ struct FileHandleTests {
             _ = try h.lookup(proc.node, "self")
             guard h.device.nodeDescriptorCounts.pinned == pinnedBefore + 1 else { fail(9, "not pinned") }
         }
-        if let note = ExitTestNote.take(test: "submount") { Issue.record(Comment(rawValue: note)) }
+        recordNote("submount")
     }
+}
+
+/// In an exit test's child: a function that records why the test failed, for the parent, and exits.
+func failing(_ test: String) -> (Int32, String) -> Never {
+    { code, text in ExitTestNote.fail(test, code, text) }
+}
+
+/// In the parent: records what the exit test's child left as an issue.
+func recordNote(_ test: String) {
+    if let note = ExitTestNote.take(test: test) { Issue.record(Comment(rawValue: note)) }
 }
