@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "FSDev", dependencies: ["Reactor", "LinuxSystem"], swiftSettings: gnuSource),
         .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO"],
                 swiftSettings: gnuSource),
-        .executableTarget(name: "fsdev-microbench", dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],
+        .executableTarget(name: "fsdev-microbench",
+                          dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],
                           swiftSettings: gnuSource),
 
         // MARK: - The daemon

@@ -108,7 +108,9 @@ struct NodeStore: ~Copyable {
     /// Gives node `id` the descriptor just opened from its handle. Returns the descriptor to use, and one to
     /// close outside the lock: the one displaced from the cache, or `descriptor` itself when another thread
     /// opened the node first. A node forgotten meanwhile gets nothing (the caller uses `descriptor` once).
-    mutating func install(_ descriptor: FileDescriptor, for id: UInt64) -> (use: FileDescriptor, surplus: FileDescriptor?) {
+    mutating func install(_ descriptor: FileDescriptor, for id: UInt64)
+        -> (use: FileDescriptor, surplus: FileDescriptor?)
+    {
         guard let index = slots.index(of: id) else { return (descriptor, nil) }
         let existing = slots.modify(at: index) { r -> FileDescriptor? in
             r.referenced = true

@@ -140,10 +140,10 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("inode-file-handles"),
         help: ArgumentHelp(
-            "How nodes the guest looks up are held: never (an O_PATH descriptor each, so at most RLIMIT_NOFILE of "
-                + "them), prefer (by file handle, reopened on demand, with O_PATH descriptors only as a cache; nodes on "
-                + "filesystems without handles hold a descriptor; also fallback) or mandatory (file handles only: a "
-                + "shared directory without them is an error at start). Handles need CAP_DAC_READ_SEARCH. "
+            "How nodes the guest looks up are held: never (an O_PATH descriptor each, so at most RLIMIT_NOFILE "
+                + "of them), prefer (by file handle, reopened on demand, with O_PATH descriptors only as a cache; "
+                + "nodes on filesystems without handles hold a descriptor; also fallback) or mandatory (file handles "
+                + "only: a shared directory without them is an error at start). Handles need CAP_DAC_READ_SEARCH. "
                 + "(default: prefer)",
             valueName: "mode"))
     var inodeFileHandles: String?

@@ -35,8 +35,9 @@ public struct ProcessResources: Equatable, Sendable, CustomStringConvertible {
     /// out.
     public var connectionKinds: ProcessResources {
         let keep: Set<String> = ["socket", "memfd", "eventfd", "epoll", "anon_inode:[io_uring]", "pipe"]
+        let ours = threads.filter { $0.key.hasPrefix("reactor") || $0.key.hasPrefix("cold-read") }
         return ProcessResources(descriptors: descriptors.filter { keep.contains($0.key) }, mappings: mappings,
-                                threads: threads.filter { $0.key.hasPrefix("reactor") || $0.key.hasPrefix("cold-read") })
+                                threads: ours)
     }
 
     public var description: String {

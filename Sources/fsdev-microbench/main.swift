@@ -212,8 +212,9 @@ func nodeMemory(count: Int) throws {
             let heap1 = CLinux_heap_bytes_in_use()
             return (Int(heap1) - Int(heap0), n, FileDescriptor.openCount() - descriptors0, elapsed)
         }
-        print("  pass \(pass), \(pad(mode.rawValue + ":", 9)) \(result.nodes) nodes, \(result.heap / max(result.nodes, 1)) heap bytes per "
-              + "node, \(result.descriptors) descriptors held (cache size \(device.descriptorCacheSize)), first "
+        let perNode = result.heap / max(result.nodes, 1)
+        print("  pass \(pass), \(pad(mode.rawValue + ":", 9)) \(result.nodes) nodes, \(perNode) heap bytes per node,"
+              + " \(result.descriptors) descriptors held (cache size \(device.descriptorCacheSize)), first "
               + "lookups \(result.elapsed / UInt64(max(result.nodes, 1))) ns each")
     }
 }

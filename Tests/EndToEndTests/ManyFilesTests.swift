@@ -68,9 +68,10 @@ extension EndToEndTests {
             #expect(highest > 0 && highest <= bound, "the daemon held \(highest) descriptors (bound \(bound))")
             #expect(bound < fileCount, "the bound proves nothing unless it is below the number of files")
         }
-        print("e2e[\(backend.name)] many-files: host tree \(Int(prepared)) s, guest walk "
-            + "\(report.values["tree-walk-seconds"] ?? "?") s, create/remove \(report.values["create-remove-seconds"] ?? "?") s, "
-            + "guest run \(result.elapsed), daemon descriptors at most \(highest)")
+        let walk = report.values["tree-walk-seconds"] ?? "?"
+        let createRemove = report.values["create-remove-seconds"] ?? "?"
+        print("e2e[\(backend.name)] many-files: host tree \(Int(prepared)) s, guest walk \(walk) s, create/remove "
+            + "\(createRemove) s, guest run \(result.elapsed), daemon descriptors at most \(highest)")
     }
 
     /// `n` with three digits, zero-padded.

@@ -150,7 +150,9 @@ struct FileHandleTests {
             // READDIRPLUS of all 1,000 entries looks each up again.
             do {
                 let root = try h.open(.root, flags: O_RDONLY)
-                guard case .opened(let d) = try h.call(.opendir(node: .root, flags: 0)).get() else { fail(5, "opendir") }
+                guard case .opened(let d) = try h.call(.opendir(node: .root, flags: 0)).get() else {
+                    fail(5, "opendir")
+                }
                 let sink = CollectingSink()
                 var offset: UInt64 = 0
                 while true {
@@ -175,7 +177,8 @@ struct FileHandleTests {
     @Test func twoHundredThousandDistinctLookupsUnder256Descriptors() async {
         await #expect(processExitsWith: .success) {
             let fail = failing("200k")
-            try ResourceLimit.setOpenDescriptors(ResourceLimit(soft: 256, hard: try ResourceLimit.openDescriptors().hard))
+            let hard = try ResourceLimit.openDescriptors().hard
+            try ResourceLimit.setOpenDescriptors(ResourceLimit(soft: 256, hard: hard))
             let h = try Harness(options: AIOFSOptions(), parent: "/dev/shm")
             defer { h.close() }
             guard h.device.descriptorCacheSize == 128 else { fail(2, "cache \(h.device.descriptorCacheSize)") }

@@ -355,9 +355,11 @@ struct CommandLineFixture {
         CommandLineCase(["--fd-cache=1048577"], "--fd-cache: 1048577 is not between 0 and 1048576"),
         CommandLineCase(["--fd-cache=lots"], "--fd-cache: lots is not an integer"),
         CommandLineCase(["--fd-cache", ""], "--fd-cache: empty value"),
-        CommandLineCase(["--rlimit-nofile=10"], "--rlimit-nofile: 10 is not 0 (unchanged) or between 64 and 1073741816"),
         CommandLineCase(
-            ["--rlimit-nofile=1073741817"], "--rlimit-nofile: 1073741817 is not 0 (unchanged) or between 64 and 1073741816"),
+            ["--rlimit-nofile=10"], "--rlimit-nofile: 10 is not 0 (unchanged) or between 64 and 1073741816"),
+        CommandLineCase(
+            ["--rlimit-nofile=1073741817"],
+            "--rlimit-nofile: 1073741817 is not 0 (unchanged) or between 64 and 1073741816"),
         CommandLineCase(["--rlimit-nofile=-5"], "--rlimit-nofile: -5 is negative"),
         CommandLineCase(["--rlimit-nofile=1e6"], "--rlimit-nofile: 1e6 is not an integer"),
         // Names.

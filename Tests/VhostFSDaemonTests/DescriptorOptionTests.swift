@@ -47,7 +47,8 @@ struct DescriptorOptionTests {
 
         /// The soft and hard "Max open files" of the running daemon, from /proc/<pid>/limits.
         func openFileLimits() -> (soft: UInt64, hard: UInt64)? {
-            guard let limits = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),
+            let path = "/proc/\(process.processIdentifier)/limits"
+            guard let limits = try? String(contentsOfFile: path, encoding: .utf8),
                   let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
             else { return nil }
             let fields = line.dropFirst("Max open files".count).split(separator: " ")
@@ -76,7 +77,8 @@ struct DescriptorOptionTests {
 
     @Test func rlimitNofileSetsTheSoftLimitAndZeroLeavesItAlone() throws {
         let inherited = try ResourceLimit.openDescriptors()
-        let set = try Daemon(["--rlimit-nofile=4096"], prefix: ["/usr/bin/prlimit", "--nofile=1024:\(inherited.hard)", "--"])
+        let set = try Daemon(["--rlimit-nofile=4096"],
+                             prefix: ["/usr/bin/prlimit", "--nofile=1024:\(inherited.hard)", "--"])
         #expect(set.waitUntilListening(), "\(set.text)")
         #expect(set.openFileLimits()?.soft == 4096)
         #expect(set.text.contains("descriptor limit: soft 4096"))

@@ -93,7 +93,8 @@ import Testing
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles=sometimes"],
             "--inode-file-handles: sometimes is not one of never, prefer, mandatory"),
         CommandLineCase(
-            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--fd-cache=-3"], "--fd-cache: -3 is not between 0 and 1048576"),
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--fd-cache=-3"],
+            "--fd-cache: -3 is not between 0 and 1048576"),
         CommandLineCase(
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--rlimit-nofile=12"],
             "--rlimit-nofile: 12 is not 0 (unchanged) or between 64 and 1073741816"),

@@ -34,8 +34,10 @@ struct ReconnectLeakTests {
                     d.server.endedConnections == cycle + 1 && d.fsdev.nodeCount == 1 && d.fsdev.handleCount == 0
                         && ProcessResources.current().threads(named: "cold-read") == helpersIdle
                 }) else {
-                    ExitTestNote.write(test: "reconnect", "cycle \(cycle): not released: nodes \(d.fsdev.nodeCount), handles "
-                        + "\(d.fsdev.handleCount), helper threads when idle \(helpersIdle), now \(ProcessResources.current())")
+                    ExitTestNote.write(
+                        test: "reconnect",
+                        "cycle \(cycle): not released: nodes \(d.fsdev.nodeCount), handles \(d.fsdev.handleCount), "
+                            + "helper threads when idle \(helpersIdle), now \(ProcessResources.current())")
                     exit(2)
                 }
                 if first == nil { first = ProcessResources.current().connectionKinds }
