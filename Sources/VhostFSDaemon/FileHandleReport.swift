@@ -39,9 +39,13 @@ enum FileHandleReport {
                 + "so the guest can know at most about \(soft) files at a time"
             logger.info("\(message)")
         case .unavailable(let error):
-            let why = error == .notPermitted
-                ? "CAP_DAC_READ_SEARCH is missing (open_by_handle_at needs it)"
-                : "the filesystem of \(configuration.sharedDirectory) exports no file handles (\(error))"
+            let why =
+                switch error {
+                case .notPermitted: "CAP_DAC_READ_SEARCH is missing (open_by_handle_at needs it)"
+                case .notSupported, .overflow:
+                    "the filesystem of \(configuration.sharedDirectory) exports no file handles (\(error))"
+                default: "they cannot be opened on \(configuration.sharedDirectory) (\(error))"
+                }
             let message = "file handles unavailable: \(why); every node the guest looks up holds an O_PATH "
                 + "descriptor, so the guest can know at most about \(soft) files at a time"
             logger.warning("\(message)")
