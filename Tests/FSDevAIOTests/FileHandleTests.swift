@@ -128,6 +128,7 @@ struct FileHandleTests {
     @Test func lookupStormOverMoreNamesThanTheLimit() async {
         await #expect(processExitsWith: .success) {
             let h = try Harness(options: AIOFSOptions(descriptorCacheSize: 100_000))
+            defer { h.close() }
             try Self.makeFiles(h.directory, count: 1_000)
             let limit = 128
             try ResourceLimit.setOpenDescriptors(ResourceLimit(soft: UInt64(limit),
@@ -222,7 +223,9 @@ struct FileHandleTests {
             }
             let h = try Harness(options: AIOFSOptions())
             defer { h.close() }
-            let sub = h.path("sub")
+            let sub = h.path("sub"), dir = h.path("dir"), bind = h.path("bind")
+            // Runs before h.close(): the share's directory can only be removed without mounts in it.
+            defer { for mountPoint in [sub, bind] { umount2(mountPoint, Int32(MNT_DETACH)) } }
             guard mkdir(sub, 0o755) == 0, mount("tmpfs", sub, "tmpfs", 0, nil) == 0 else {
                 fail(3, "mount: \(Errno.current)")
             }
@@ -237,7 +240,6 @@ struct FileHandleTests {
             guard umount(sub) == 0 else { fail(7, "umount: \(Errno.current)") }
             // The same inode through a bind mount is another node (another mount: its own flags, its own
             // submount), also while the first node's descriptor is cached, and each is found again by its path.
-            let dir = h.path("dir"), bind = h.path("bind")
             guard mkdir(dir, 0o755) == 0, mkdir(bind, 0o755) == 0,
                   mount(dir, bind, nil, UInt(MS_BIND), nil) == 0 else { fail(10, "bind: \(Errno.current)") }
             try writeHostFile(dir + "/file", Array("bound".utf8))
