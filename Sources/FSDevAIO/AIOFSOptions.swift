@@ -35,6 +35,12 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
     /// request cannot hold a reactor for a whole multi-gigabyte copy.
     public var copyChunkLimit: UInt64
+    #if DEBUG
+    /// Debug builds only, for the sandbox tests: LOOKUP follows symbolic links and ".." is neither clamped at the
+    /// root nor checked to stay beneath it. This switches the passthrough's own path discipline off, to show that
+    /// the daemon's sandbox alone keeps a hostile front-end inside the share. Release builds have no such switch.
+    public var unconfinedLookupForTesting = false
+    #endif
 
     /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
     /// queue depth 256, copies in 64 MiB chunks.

@@ -24,6 +24,12 @@ struct CommandLineSettings {
     private var logDestination = CommandLineSetting<DaemonConfiguration.LogDestination>()
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
+    private var seccomp = CommandLineSetting<DaemonConfiguration.SeccompMode>()
+    private var capabilityChanges = CommandLineSetting<DaemonConfiguration.CapabilityChanges>()
+    private var socketGroup = CommandLineSetting<DaemonConfiguration.SocketGroup>()
+    #if DEBUG
+    private var debug = DaemonConfiguration.DebugOptions()
+    #endif
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -63,7 +69,7 @@ struct CommandLineSettings {
             throw DaemonConfigurationError(
                 "\(spelling) applies only to --poll-mode=adaptive, not --poll-mode=\(mode.rawValue)")
         }
-        return try DaemonConfiguration(
+        var configuration = try DaemonConfiguration(
             listen: listen,
             sharedDirectory: shared,
             tag: tag.value ?? DaemonConfiguration.defaultTag,
@@ -85,9 +91,16 @@ struct CommandLineSettings {
             logLevel: logLevel.value ?? .info,
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
-            sandbox: sandbox.value ?? .none,
+            sandbox: sandbox.value ?? .namespace,
+            seccomp: seccomp.value ?? .kill,
+            capabilityChanges: capabilityChanges.value ?? DaemonConfiguration.CapabilityChanges(),
+            socketGroup: socketGroup.value,
             allowedCPUs: allowedCPUs
         )
+        #if DEBUG
+        configuration.debug = debug
+        #endif
+        return configuration
     }
 
     // MARK: - Long options
@@ -98,7 +111,8 @@ struct CommandLineSettings {
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox),
+            ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
+            ("--socket-group", a.socketGroup),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")
@@ -162,6 +176,24 @@ struct CommandLineSettings {
             try threadPoolSize.set(value, by: "--thread-pool-size")
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
+        if let text = a.seccomp {
+            guard let mode = DaemonConfiguration.SeccompMode(rawValue: text) else {
+                throw .option("--seccomp", "\(text) is not one of kill, log, trap, none")
+            }
+            try seccomp.set(mode, by: "--seccomp")
+        }
+        if let text = a.modcaps {
+            try capabilityChanges.set(
+                try DaemonConfiguration.CapabilityChanges.parse(text, option: "--modcaps"), by: "--modcaps")
+        }
+        if let text = a.socketGroup {
+            try socketGroup.set(
+                try DaemonConfiguration.SocketGroup.resolve(text, option: "--socket-group"), by: "--socket-group")
+        }
+        #if DEBUG
+        debug = DaemonConfiguration.DebugOptions(
+            unconfinedLookup: a.debugUnconfinedLookup, forbiddenSystemCall: a.debugForbiddenSyscall)
+        #endif
     }
 
     // MARK: - Legacy -o options
@@ -182,6 +214,9 @@ struct CommandLineSettings {
                 try logLevel.set(try Self.logLevel(value, option: spelling), by: spelling)
             case "sandbox":
                 try sandbox.set(try Self.sandbox(value, option: spelling), by: spelling)
+            case "modcaps":
+                try capabilityChanges.set(
+                    try DaemonConfiguration.CapabilityChanges.parse(value, option: spelling), by: spelling)
             case _ where Self.compatFlags.contains(name):
                 throw .option(spelling, "takes no value, but \(value) was given")
             default:
@@ -190,7 +225,7 @@ struct CommandLineSettings {
             return
         }
         switch name {
-        case "source", "cache", "log_level", "loglevel", "sandbox":
+        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps":
             throw .option(spelling, "missing value (expected \(name)=...)")
         case "xattr", "no_xattr": try xattr.set(name == "xattr", by: spelling)
         case "writeback", "no_writeback": try writeback.set(name == "writeback", by: spelling)
