@@ -95,6 +95,7 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
+        .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
         .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], exclude: ["GuestScripts"],
                     swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),

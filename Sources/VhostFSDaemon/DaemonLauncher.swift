@@ -33,8 +33,24 @@ public enum DaemonLauncher {
         let confinement = try DaemonSandbox.enter(
             configuration.sandbox, sharedDirectory: configuration.sharedDirectory, listener: listener,
             socketFile: socketFile, signals: signals, logger: logger)
+        do {
+            try serve(configuration, listener: listener, socketFile: socketFile, confinement: confinement,
+                      signals: signals, logger: logger)
+        } catch {
+            // A supervisor removes the socket when the daemon ends; without one the daemon does it.
+            if !confinement.supervised { socketFile?.removeIfUnchanged() }
+            throw error
+        }
+    }
+
+    /// The daemon once confined: capabilities, seccomp, reactors, the device, then front-ends until a signal.
+    private static func serve(
+        _ configuration: DaemonConfiguration, listener: UnixSocket, socketFile: DaemonSocket.CreatedFile?,
+        confinement: DaemonSandbox.Confinement, signals: sigset_t, logger: Logger
+    ) throws -> Never {
         let capabilities = try DaemonCapabilities.restrict(with: configuration.capabilityChanges)
-        let seccomp = try SeccompPolicy.install(configuration.seccomp, reportDescriptor: debugSeccompReport)
+        let seccomp = try SeccompPolicy.install(
+            debugSeccompOverride ?? configuration.seccomp, reportDescriptor: debugSeccompReport)
         logger.info("\(confinement.description); \(capabilities); \(seccomp)")
 
         let reactors: ReactorGroup
@@ -126,6 +142,16 @@ extension DaemonLauncher {
         #endif
     }
 
+    /// Debug builds: `VHOSTFSD_DEBUG_SECCOMP=kill|log|trap|none` replaces `--seccomp` in every daemon a test run
+    /// starts (with `VHOSTFSD_DEBUG_SECCOMP_REPORT`, how `SystemCallAllowList` was derived). Nil otherwise.
+    static var debugSeccompOverride: DaemonConfiguration.SeccompMode? {
+        #if DEBUG
+        getenv("VHOSTFSD_DEBUG_SECCOMP").flatMap { DaemonConfiguration.SeccompMode(rawValue: String(cString: $0)) }
+        #else
+        nil
+        #endif
+    }
+
     /// Debug builds, `--debug-forbidden-syscall`: a call outside the allow-list when a front-end connects.
     static func debugOnConnection(_ configuration: DaemonConfiguration) {
         #if DEBUG
@@ -158,10 +184,14 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
-        return AIOFSOptions(
+        var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
             inlineCachedReads: inlineReads)
+        #if DEBUG
+        options.unconfinedLookupForTesting = debug.unconfinedLookup
+        #endif
+        return options
     }
 
     /// The virtio-fs device's offer.

@@ -66,28 +66,19 @@ enum DaemonSandbox {
             return Confinement(rootPath: sharedDirectory, procSelfFD: nil, supervised: false,
                                description: "sandbox none")
         }
-        let threads = ProcessCall.threadCount()
-        guard threads == 1 else {
-            throw Failure(mode, "the process must be single-threaded",
-                          reason: "\(threads.map(String.init) ?? "an unknown number of") threads run")
-        }
-        // A descriptor of this process: the child polls it after asking for a parent-death signal, in case the
-        // parent died before the request (getppid cannot tell inside a new PID namespace).
-        let parent: FileDescriptor
+        let (parent, child): (FileDescriptor, pid_t)
         do {
-            parent = try ProcessCall.processDescriptor(of: getpid())
-            if mode == .namespace { try ProcessCall.unshare(CLONE_NEWPID) }
+            (parent, child) = try forkSupervisor(mode)
         } catch {
-            throw Failure(mode, mode == .namespace ? "unshare(CLONE_NEWPID)" : "pidfd_open", error)
+            socketFile?.removeIfUnchanged()  // no supervisor yet to do it
+            throw error
         }
-        let supervisor = getpid()
-        let child: pid_t
-        do { child = try ProcessCall.fork() } catch { throw Failure(mode, "fork", error) }
         if child != 0 {
             // The supervisor: its copy of the listening socket would keep accepting connections nobody serves.
             _ = Glibc.close(listener.rawValue)
             DaemonSupervisor.run(child: child, signals: signals, socketFile: socketFile, logger: logger)
         }
+        // From here on the daemon is the child; a failure ends it, and the supervisor removes the socket.
         do throws(Errno) {
             try ProcessCall.setParentDeathSignal(SIGTERM)
             var pollDescriptor = pollfd(fd: parent.rawValue, events: Int16(POLLIN), revents: 0)
@@ -102,15 +93,32 @@ enum DaemonSandbox {
             return Confinement(
                 rootPath: "/", procSelfFD: procSelfFD, supervised: true,
                 description: "sandbox namespace: \(sharedDirectory) is the root of new mount, PID, network and IPC "
-                    + "namespaces whose PID 1 is the daemon; supervisor pid \(supervisor)")
+                    + "namespaces whose PID 1 is the daemon")
         case .chroot:
             let procSelfFD = try chrootIntoShare(sharedDirectory)
             return Confinement(rootPath: "/", procSelfFD: procSelfFD, supervised: true,
-                               description: "sandbox chroot: \(sharedDirectory) is the root directory; daemon pid "
-                                   + "\(getpid()), supervisor pid \(supervisor)")
+                               description: "sandbox chroot: \(sharedDirectory) is the root directory")
         case .none:
             preconditionFailure("handled above")
         }
+    }
+
+    /// Checks that the process has one thread, unshares the PID namespace (for `.namespace`) and forks.
+    /// - Returns: a pidfd of the parent (the supervisor) and fork's result.
+    private static func forkSupervisor(_ mode: DaemonConfiguration.Sandbox) throws(Failure) -> (FileDescriptor, pid_t) {
+        let threads = ProcessCall.threadCount()
+        guard threads == 1 else {
+            throw Failure(mode, "the process must be single-threaded",
+                          reason: "\(threads.map(String.init) ?? "an unknown number of") threads run")
+        }
+        // A descriptor of this process: the child polls it after asking for a parent-death signal, in case the
+        // parent died before the request (getppid cannot tell inside a new PID namespace).
+        let parent: FileDescriptor
+        do { parent = try ProcessCall.processDescriptor(of: getpid()) } catch { throw Failure(mode, "pidfd_open", error) }
+        if mode == .namespace {
+            do { try ProcessCall.unshare(CLONE_NEWPID) } catch { throw Failure(mode, "unshare(CLONE_NEWPID)", error) }
+        }
+        do { return (parent, try ProcessCall.fork()) } catch { throw Failure(mode, "fork", error) }
     }
 
     /// The namespace sandbox's mount sequence (see the type's documentation).

@@ -20,7 +20,7 @@ enum DaemonSocket {
             guard let st = try? FileSystemCall.status(path, relativeTo: AT_FDCWD, flags: AT_SYMLINK_NOFOLLOW),
                   UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode
             else { return }
-            _ = unlink(path)
+            _ = unlinkat(AT_FDCWD, path, 0)
         }
     }
 
