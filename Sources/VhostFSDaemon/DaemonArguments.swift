@@ -216,8 +216,8 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("sandbox"),
         help: ArgumentHelp(
             "namespace (new mount, PID, network and IPC namespaces with the shared directory as root), chroot "
-                + "(for where namespaces are not allowed; weaker) or none. Start-up fails if the sandbox cannot be "
-                + "entered. (default: namespace)",
+                + "(where namespaces are not allowed; weaker) or none. Start-up fails if it cannot be entered. "
+                + "(default: namespace)",
             valueName: "mode"))
     var sandbox: String?
 

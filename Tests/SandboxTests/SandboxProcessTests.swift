@@ -93,16 +93,16 @@ struct SandboxProcessTests {
           arguments: ["000", "077"])
     func socketModeAndGroup(umask: String) throws {
         let grouped = try SandboxedDaemon(["--socket-group=4242"], prefix: "sh -c 'umask \(umask); exec \"$0\" \"$@\"'")
-        try grouped.process.waitForSocket()
+        // Once a front-end is served the daemon is past its set-up (the socket file appears at bind, before).
+        try grouped.connect().shutdown()
         var st = stat()
         #expect(lstat(grouped.socketPath, &st) == 0)
         #expect(st.st_mode & S_IFMT == S_IFSOCK)
         #expect(st.st_mode & 0o7777 == 0o660, "mode \(String(st.st_mode & 0o7777, radix: 8))")
         #expect(st.st_gid == 4242 && st.st_uid == geteuid())
-        _ = try FUSEClient(socketPath: grouped.socketPath)
 
         let plain = try SandboxedDaemon([], prefix: "sh -c 'umask \(umask); exec \"$0\" \"$@\"'")
-        try plain.process.waitForSocket()
+        try plain.connect().shutdown()
         #expect(lstat(plain.socketPath, &st) == 0)
         #expect(st.st_mode & 0o7777 == 0o660 && st.st_gid == getegid())
     }
