@@ -138,7 +138,6 @@ enum SystemCallAllowList {
 
         // MARK: Paths (every guest operation on the share)
         Row("openat", "LOOKUP (O_PATH), reopening nodes through /proc/self/fd, CREATE, OPEN; seen"),
-        Row("openat2", "LinuxSystem's openat2 wrapper; code"),
         Row("open_by_handle_at", "nodes kept as file handles; planned"),
         Row("name_to_handle_at", "nodes kept as file handles; planned"),
         Row("newfstatat", "GETATTR, LOOKUP; seen"),

@@ -124,6 +124,32 @@ struct SandboxProcessTests {
         #expect(bare.termination() == .signaled(SIGSYS), "\(bare.log)")
     }
 
+    @Test("--seccomp=log lets the call run (the kernel logs it); --seccomp=none installs no filter")
+    func logAndNone() throws {
+        let logged = try SandboxedDaemon(["--seccomp=log", "--debug-forbidden-syscall"])
+        let client = try logged.connect()
+        defer { client.shutdown() }
+        _ = try client.mkdir(parent: FUSEClient.rootNodeID, name: "still-serving", mode: 0o755)
+        let pid = try #require(logged.daemonPID())
+        #expect(SandboxedDaemon.status(of: pid)["Seccomp"] == "2")
+        #expect(logged.process.isRunning)
+
+        let unfiltered = try SandboxedDaemon(["--seccomp=none"])
+        _ = try unfiltered.connect()
+        let unfilteredPID = try #require(unfiltered.daemonPID())
+        #expect(SandboxedDaemon.status(of: unfilteredPID)["Seccomp"] == "0")
+        #expect(unfiltered.log.contains("seccomp none"))
+    }
+
+    @Test("--syslog inside the sandbox: a lost syslog connection is not reopened (socket is refused), not fatal")
+    func syslogInTheSandbox() throws {
+        let daemon = try SandboxedDaemon(["--syslog", "--log-level=debug"])
+        let client = try daemon.connect()
+        defer { client.shutdown() }
+        for i in 0..<20 { _ = try client.mkdir(parent: FUSEClient.rootNodeID, name: "logged-\(i)", mode: 0o755) }
+        #expect(daemon.process.isRunning, "\(daemon.log)")
+    }
+
     @Test("--seccomp=trap names the blocked call, fails it with ENOSYS and keeps serving")
     func trapReportsTheCall() throws {
         let daemon = try SandboxedDaemon(["--seccomp=trap", "--debug-forbidden-syscall"])

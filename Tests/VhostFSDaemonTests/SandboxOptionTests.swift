@@ -83,6 +83,18 @@ import Testing
                 == "--socket-group applies only to --socket-path: an inherited --fd socket belongs to its creator")
     }
 
+    /// Hole 6: no guest path has more than one component (names are validated single components; the only
+    /// multi-component paths are the operator's and /proc/self/fd/N), so RESOLVE_BENEATH has nothing to resolve and
+    /// the help no longer claims it.
+    @Test func helpClaimsNoResolveBeneath() throws {
+        guard case .print(let help) = parse(["--help"]) else {
+            Issue.record("--help did not print")
+            return
+        }
+        #expect(!help.contains("RESOLVE_BENEATH"))
+        #expect(help.contains("O_NOFOLLOW"))
+    }
+
     @Test func capabilityNamesAreTheKernels() {
         #expect(CapabilitySet.names.count == 41)
         for (number, name) in CapabilitySet.names.enumerated() {
