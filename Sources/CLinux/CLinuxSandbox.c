@@ -4,6 +4,7 @@
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
@@ -15,6 +16,14 @@ long CLinux_pivot_root(const char *new_root, const char *put_old) {
 
 int CLinux_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
     return prctl(option, arg2, arg3, arg4, arg5);
+}
+
+long CLinux_mount_setattr(const char *path, uint64_t attr_set, int recursive) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = attr_set;
+    unsigned int flags = recursive ? AT_RECURSIVE : 0;
+    return sandbox_result(syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr));
 }
 
 long CLinux_pidfd_open(pid_t pid) { return sandbox_result(syscall(SYS_pidfd_open, pid, 0)); }

@@ -21,6 +21,13 @@ public enum MountCall {
         try mount(source: nil, target: target, type: nil, flags: propagation | (recursive ? UInt(MS_REC) : 0))
     }
 
+    /// Sets MOUNT_ATTR_* flags (nodev, nosuid, rdonly...) on the mount at `path` and, with `recursive`, on every
+    /// mount below it, leaving its other flags as they are. The corresponding C function is `mount_setattr`
+    /// (Linux 5.12).
+    public static func setAttributes(_ attributes: UInt64, at path: String, recursive: Bool) throws(Errno) {
+        _ = try SystemCall.negativeErrno { CLinux_mount_setattr(path, attributes, recursive ? 1 : 0) }.get()
+    }
+
     /// Detaches the mount at `target` now and frees it once nothing uses it. The corresponding C function is
     /// `umount2(target, MNT_DETACH)`.
     public static func detach(_ target: String) throws(Errno) {

@@ -31,7 +31,8 @@ public enum DaemonLauncher {
         let (listener, socketFile) = try DaemonSocket.open(configuration)
         warmUpBeforeSandbox(configuration)
         let confinement = try DaemonSandbox.enter(
-            configuration.sandbox, sharedDirectory: configuration.sharedDirectory, listener: listener,
+            configuration.sandbox, sharedDirectory: configuration.sharedDirectory, readOnly: configuration.readOnly,
+            listener: listener,
             socketFile: socketFile, signals: signals, logger: logger)
         do {
             try serve(configuration, listener: listener, socketFile: socketFile, confinement: confinement,

@@ -7,9 +7,12 @@ import Logging
 /// `namespace`: the process unshares a PID namespace and forks. The parent stays outside as the supervisor
 /// (`DaemonSupervisor`); the child is PID 1 of the new PID namespace, unshares mount, network and IPC namespaces,
 /// makes every mount a slave (nothing propagates back to the host), mounts a fresh /proc and bind-mounts its
-/// /proc/self/fd over /proc, keeps one descriptor of that, bind-mounts the shared directory on itself, pivots
-/// into it and detaches the old root with everything under it. What is left: the share as "/", a /proc/self/fd
-/// descriptor whose ".." leads nowhere, no network but a loopback that is down, no host PIDs.
+/// /proc/self/fd over /proc, keeps one descriptor of that, bind-mounts the shared directory on itself (nodev and
+/// nosuid, read-only too with `--readonly`, submounts included), pivots into it and detaches the old root with
+/// everything under it. What is left: the share as "/", a /proc/self/fd
+/// descriptor whose ".." leads nowhere, no network but a loopback that is down, no host PIDs. nodev means that a
+/// device node in the share (a guest may MKNOD one; root file systems need them) cannot be opened by the daemon
+/// even if it were compromised: it keeps CAP_MKNOD, and a node of the host's disk would otherwise be a way out.
 ///
 /// `chroot`: the process forks the same supervisor; the child keeps a descriptor of /proc/self/fd and chroots
 /// into the share. Weaker: a compromised daemon could walk out through that /proc descriptor.
@@ -53,13 +56,14 @@ enum DaemonSandbox {
     /// - Parameters:
     ///   - mode: the sandbox.
     ///   - sharedDirectory: the shared directory, an absolute real path.
+    ///   - readOnly: mount the share read-only inside the sandbox (`--readonly`).
     ///   - listener: the listening socket; the supervisor closes its copy.
     ///   - socketFile: the socket file the daemon created, which the supervisor removes when the daemon ends.
     ///   - signals: the signals blocked in every thread (termination signals and SIGCHLD).
     ///   - logger: for the supervisor's report.
     /// - Returns: in the daemon, where it now runs.
     static func enter(
-        _ mode: DaemonConfiguration.Sandbox, sharedDirectory: String, listener: UnixSocket,
+        _ mode: DaemonConfiguration.Sandbox, sharedDirectory: String, readOnly: Bool, listener: UnixSocket,
         socketFile: DaemonSocket.CreatedFile?, signals: sigset_t, logger: Logger
     ) throws(Failure) -> Confinement {
         if mode == .none {
@@ -89,7 +93,7 @@ enum DaemonSandbox {
         closeInheritedDirectories()
         switch mode {
         case .namespace:
-            let procSelfFD = try pivotIntoShare(sharedDirectory)
+            let procSelfFD = try pivotIntoShare(sharedDirectory, readOnly: readOnly)
             return Confinement(
                 rootPath: "/", procSelfFD: procSelfFD, supervised: true,
                 description: "sandbox namespace: \(sharedDirectory) is the root of new mount, PID, network and IPC "
@@ -123,7 +127,7 @@ enum DaemonSandbox {
 
     /// The namespace sandbox's mount sequence (see the type's documentation).
     /// - Returns: the descriptor of /proc/self/fd.
-    private static func pivotIntoShare(_ shared: String) throws(Failure) -> FileDescriptor {
+    private static func pivotIntoShare(_ shared: String, readOnly: Bool) throws(Failure) -> FileDescriptor {
         var step = ""
         do throws(Errno) {
             step = "unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)"
@@ -139,6 +143,9 @@ enum DaemonSandbox {
             let procSelfFD = try FileDescriptor.open("/proc", flags: O_PATH | O_DIRECTORY)
             step = "bind-mount \(shared) on itself"
             try MountCall.mount(source: shared, target: shared, type: nil, flags: UInt(MS_BIND | MS_REC))
+            step = "make the share nodev and nosuid\(readOnly ? " and read-only" : "")"
+            let attributes = UInt64(MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID) | (readOnly ? UInt64(MOUNT_ATTR_RDONLY) : 0)
+            try MountCall.setAttributes(attributes, at: shared, recursive: true)
             step = "open the old and new roots"
             let oldRoot = try FileDescriptor.open("/", flags: O_DIRECTORY | O_RDONLY)
             let newRoot = try FileDescriptor.open(shared, flags: O_DIRECTORY | O_RDONLY)

@@ -39,11 +39,29 @@ struct SandboxProcessTests {
         let seen = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root/")
         #expect(Set(seen) == Set(try FileManager.default.contentsOfDirectory(atPath: daemon.share)))
         #expect(seen.contains("made-by-guest"))
+        // One mount is left, the share, nodev and nosuid: a device node in it cannot be opened by the daemon.
+        let mounts = SandboxedDaemon.mounts(of: pid)
+        #expect(mounts.map(\.mountPoint) == ["/"], "\(mounts)")
+        #expect(mounts.first.map { $0.options.contains("nodev") && $0.options.contains("nosuid") } == true)
+        #expect(mounts.first?.options.contains("rw") == true)
         // The supervisor keeps only what removing the socket needs, and no filter.
         #expect(SandboxedDaemon.capabilities("CapEff", of: daemon.supervisorPID) == [.dacOverride, .fowner])
         #expect(SandboxedDaemon.capabilities("CapBnd", of: daemon.supervisorPID) == [.dacOverride, .fowner])
         #expect(SandboxedDaemon.status(of: daemon.supervisorPID)["Seccomp"] == "0")
         #expect(daemon.log.contains("sandbox namespace: \(daemon.share) is the root"), "\(daemon.log)")
+    }
+
+    @Test("with --readonly the share is mounted read-only inside the sandbox")
+    func readOnlyMount() throws {
+        let daemon = try SandboxedDaemon(["--readonly"])
+        let client = try daemon.connect()
+        defer { client.shutdown() }
+        let pid = try #require(daemon.daemonPID())
+        let root = SandboxedDaemon.mounts(of: pid).first { $0.mountPoint == "/" }
+        #expect(root?.options.contains("ro") == true, "\(String(describing: root))")
+        #expect(throws: FUSEClient.Failure.errno(EROFS)) {
+            _ = try client.mkdir(parent: FUSEClient.rootNodeID, name: "refused", mode: 0o755)
+        }
     }
 
     @Test("--modcaps changes what is kept; --sandbox=none keeps the same capabilities and filter in one process")

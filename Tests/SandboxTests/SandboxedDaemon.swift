@@ -105,6 +105,23 @@ final class SandboxedDaemon {
         status(of: pid)[key].flatMap { UInt64($0, radix: 16) }.map(CapabilitySet.init(rawValue:))
     }
 
+    /// One line of /proc/<pid>/mountinfo: the mount point and its per-mount options.
+    struct Mount: CustomStringConvertible {
+        let mountPoint: String
+        let options: [String]
+        var description: String { "\(mountPoint) \(options.joined(separator: ","))" }
+    }
+
+    /// The mounts process `pid` sees (its mount namespace).
+    static func mounts(of pid: pid_t) -> [Mount] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 5 else { return nil }
+            return Mount(mountPoint: String(fields[4]), options: fields[5].split(separator: ",").map(String.init))
+        }
+    }
+
     /// Waits for the supervisor to end and returns how it ended.
     func termination(timeoutMilliseconds: Int = 10_000) -> ProcessCall.Termination? {
         _ = eventually(timeoutMilliseconds: timeoutMilliseconds) { !process.isRunning }

@@ -18,6 +18,10 @@ long CLinux_pivot_root(const char *new_root, const char *put_old);
 /// call's result, -1 with errno set on failure.
 int CLinux_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
 
+/// mount_setattr(2) setting `attr_set` (MOUNT_ATTR_* flags) on the mount at `path`, and on every mount below it
+/// when `recursive`. Returns 0 or -errno.
+long CLinux_mount_setattr(const char *path, uint64_t attr_set, int recursive);
+
 /// pidfd_open(2) with no flags. Returns a descriptor or -errno.
 long CLinux_pidfd_open(pid_t pid);
 
