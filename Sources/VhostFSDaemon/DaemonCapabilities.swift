@@ -40,10 +40,13 @@ enum DaemonCapabilities {
         let capabilities: CapabilitySet
         /// Default capabilities the daemon did not hold to begin with (run without root, or in a container).
         let unavailable: CapabilitySet
+        /// Whether the bounding set was cut too (that needs CAP_SETPCAP).
+        let boundingSetDropped: Bool
 
         var description: String {
             "capabilities \(capabilities)"
                 + (unavailable.isEmpty ? "" : " (not held at start, so not kept: \(unavailable))")
+                + (boundingSetDropped ? "" : " (bounding set unchanged: no CAP_SETPCAP)")
         }
     }
 
@@ -62,16 +65,20 @@ enum DaemonCapabilities {
             throw Failure(description: "--modcaps asks to keep \(missingAdded), which the daemon does not hold")
         }
         let kept = wanted.intersection(permitted)
-        try restrict(to: kept)
-        return Kept(capabilities: kept, unavailable: wanted.subtracting(permitted))
+        let boundingSetDropped = try restrict(to: kept)
+        return Kept(capabilities: kept, unavailable: wanted.subtracting(permitted),
+                    boundingSetDropped: boundingSetDropped)
     }
 
     /// Drops every capability but `kept` (which must be held): bounding set first (that needs CAP_SETPCAP, which is
     /// about to go), then ambient, then effective, permitted and inheritable.
-    static func restrict(to kept: CapabilitySet) throws(Failure) {
+    /// - Returns: whether the bounding set was cut (false without CAP_SETPCAP).
+    @discardableResult
+    static func restrict(to kept: CapabilitySet) throws(Failure) -> Bool {
         do throws(Errno) {
             let current = try ThreadCapabilities.current()
-            if current.effective.contains(.setpcap) {
+            let canDropBounding = current.effective.contains(.setpcap)
+            if canDropBounding {
                 for number in 0...max(ThreadCapabilities.lastSupported, 0)
                 where !kept.contains(CapabilitySet(number: number))
                     && ThreadCapabilities.boundingSetContains(number) == true
@@ -81,6 +88,7 @@ enum DaemonCapabilities {
             }
             try ThreadCapabilities.clearAmbient()
             try ThreadCapabilities.set(effective: kept, permitted: kept, inheritable: [])
+            return canDropBounding
         } catch {
             throw Failure(description: "cannot drop capabilities (keeping \(kept)): \(error)")
         }
