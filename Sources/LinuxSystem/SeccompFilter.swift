@@ -99,6 +99,14 @@ public final class SeccompFilter {
         if r < 0 { throw Errno(rawValue: -r) }
     }
 
+    /// Compiles the rules into a binary tree of system-call numbers instead of a linear list (libseccomp 2.5's
+    /// optimization level 2): with a hundred rules, a call costs a few comparisons instead of up to a hundred. The
+    /// corresponding C function is `seccomp_attr_set(SCMP_FLTATR_CTL_OPTIMIZE, 2)`.
+    public func useBinaryTree() throws(Errno) {
+        let r = seccomp_attr_set(context, SCMP_FLTATR_CTL_OPTIMIZE, 2)
+        if r < 0 { throw Errno(rawValue: -r) }
+    }
+
     /// Loads the filter into the kernel; it can never be removed. libseccomp sets no_new_privs first, so no
     /// capability is needed. The corresponding C function is `seccomp_load`.
     public func load() throws(Errno) {

@@ -55,6 +55,7 @@ enum SeccompPolicy {
                 if row.action == .allow { allowed.insert(row.name) }
             }
             try filter.synchronizeAllThreads(true)
+            try filter.useBinaryTree()
             if mode == .trap {
                 let r = CLinux_install_sigsys_reporter(2, reportDescriptor ?? -1, systemCallNames.baseAddress,
                                                        CInt(systemCallNames.count))
