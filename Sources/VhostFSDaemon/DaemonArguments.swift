@@ -20,8 +20,8 @@ struct DaemonArguments: ParsableCommand {
             Legacy -o options (virtiofsd and libvirt), comma-separated, a doubled comma standing for a comma in a \
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
-            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES; and, because they \
-            ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
+            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES; \
+            and, because they ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
             no_security_label. Any other -o option is an error.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \

@@ -118,7 +118,11 @@ enum DaemonSandbox {
         // A descriptor of this process: the child polls it after asking for a parent-death signal, in case the
         // parent died before the request (getppid cannot tell inside a new PID namespace).
         let parent: FileDescriptor
-        do { parent = try ProcessCall.processDescriptor(of: getpid()) } catch { throw Failure(mode, "pidfd_open", error) }
+        do {
+            parent = try ProcessCall.processDescriptor(of: getpid())
+        } catch {
+            throw Failure(mode, "pidfd_open", error)
+        }
         if mode == .namespace {
             do { try ProcessCall.unshare(CLONE_NEWPID) } catch { throw Failure(mode, "unshare(CLONE_NEWPID)", error) }
         }

@@ -17,7 +17,8 @@ enum SeccompPolicy {
 
         var description: String {
             guard mode != .none else { return "seccomp none" }
-            let unknownNote = unknown.isEmpty ? "" : " (unknown to libseccomp, skipped: \(unknown.joined(separator: ",")))"
+            let unknownNote =
+                unknown.isEmpty ? "" : " (unknown to libseccomp, skipped: \(unknown.joined(separator: ",")))"
             return "seccomp \(mode.rawValue) outside an allow-list of \(allowed) system calls\(unknownNote)"
         }
     }

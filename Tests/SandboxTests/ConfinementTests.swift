@@ -21,7 +21,9 @@ struct ConfinementTests {
     }
 
     /// What a LOOKUP of `name` under `parent` gives: the entry or the errno.
-    static func lookup(_ client: FUSEClient, _ parent: UInt64, _ name: String) -> Result<FUSEClient.Entry, FUSEClient.Failure> {
+    static func lookup(
+        _ client: FUSEClient, _ parent: UInt64, _ name: String
+    ) -> Result<FUSEClient.Entry, FUSEClient.Failure> {
         Result { () throws(FUSEClient.Failure) in try client.lookup(parent: parent, name: name) }
     }
 

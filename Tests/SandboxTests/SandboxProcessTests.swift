@@ -96,7 +96,8 @@ struct SandboxProcessTests {
         let second = try FUSEClient(socketPath: daemon.socketPath)
         let entry = try second.lookup(parent: FUSEClient.rootNodeID, name: "kept")
         let opened = try second.open(entry.nodeID, flags: O_RDONLY)
-        #expect(try second.read(entry.nodeID, handle: opened.handle, offset: 0, size: 64) == Array("across guests".utf8))
+        let data = try second.read(entry.nodeID, handle: opened.handle, offset: 0, size: 64)
+        #expect(data == Array("across guests".utf8))
         try second.release(entry.nodeID, handle: opened.handle)
         second.shutdown()
         #expect(FileManager.default.contents(atPath: daemon.share + "/kept") == Data("across guests".utf8))
@@ -110,7 +111,8 @@ struct SandboxProcessTests {
     @Test("the created socket is mode 0660 whatever the umask, owned by --socket-group",
           arguments: ["000", "077"])
     func socketModeAndGroup(umask: String) throws {
-        let grouped = try SandboxedDaemon(["--socket-group=4242"], prefix: "sh -c 'umask \(umask); exec \"$0\" \"$@\"'")
+        let withUmask = "sh -c 'umask \(umask); exec \"$0\" \"$@\"'"
+        let grouped = try SandboxedDaemon(["--socket-group=4242"], prefix: withUmask)
         // Once a front-end is served the daemon is past its set-up (the socket file appears at bind, before).
         try grouped.connect().shutdown()
         var st = stat()
@@ -119,7 +121,7 @@ struct SandboxProcessTests {
         #expect(st.st_mode & 0o7777 == 0o660, "mode \(String(st.st_mode & 0o7777, radix: 8))")
         #expect(st.st_gid == 4242 && st.st_uid == geteuid())
 
-        let plain = try SandboxedDaemon([], prefix: "sh -c 'umask \(umask); exec \"$0\" \"$@\"'")
+        let plain = try SandboxedDaemon([], prefix: withUmask)
         try plain.connect().shutdown()
         #expect(lstat(plain.socketPath, &st) == 0)
         #expect(st.st_mode & 0o7777 == 0o660 && st.st_gid == getegid())
@@ -174,7 +176,8 @@ struct SandboxProcessTests {
         let client = try daemon.connect()
         defer { client.shutdown() }
         _ = try client.mkdir(parent: FUSEClient.rootNodeID, name: "still-serving", mode: 0o755)
-        #expect(daemon.log.contains("vhostfsd: seccomp: blocked system call mount (\(SeccompFilter.systemCallNumber("mount") ?? -1)), which returns ENOSYS"),
+        let number = SeccompFilter.systemCallNumber("mount") ?? -1
+        #expect(daemon.log.contains("vhostfsd: seccomp: blocked system call mount (\(number)), which returns ENOSYS"),
                 "\(daemon.log)")
         #expect(daemon.process.isRunning)
     }
