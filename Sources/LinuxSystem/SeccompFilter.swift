@@ -99,6 +99,13 @@ public final class SeccompFilter {
         if r < 0 { throw Errno(rawValue: -r) }
     }
 
+    /// What a call of another ABI (i386 or x32 on x86_64) gets; libseccomp's default kills only the thread. The
+    /// corresponding C function is `seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)`.
+    public func setForeignArchitectureAction(_ action: Action) throws(Errno) {
+        let r = seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, action.rawValue)
+        if r < 0 { throw Errno(rawValue: -r) }
+    }
+
     /// Compiles the rules into a binary tree of system-call numbers instead of a linear list (libseccomp 2.5's
     /// optimization level 2): with a hundred rules, a call costs a few comparisons instead of up to a hundred. The
     /// corresponding C function is `seccomp_attr_set(SCMP_FLTATR_CTL_OPTIMIZE, 2)`.

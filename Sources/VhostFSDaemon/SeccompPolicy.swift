@@ -57,6 +57,8 @@ enum SeccompPolicy {
             }
             try filter.synchronizeAllThreads(true)
             try filter.useBinaryTree()
+            // The daemon never makes a 32-bit call: one would be injected code, whatever --seccomp says.
+            try filter.setForeignArchitectureAction(.killProcess)
             if mode == .trap {
                 let r = CLinux_install_sigsys_reporter(2, reportDescriptor ?? -1, systemCallNames.baseAddress,
                                                        CInt(systemCallNames.count))
