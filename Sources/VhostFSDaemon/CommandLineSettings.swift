@@ -66,7 +66,7 @@ struct CommandLineSettings {
         return try DaemonConfiguration(
             listen: listen,
             sharedDirectory: shared,
-            tag: tag.value ?? DaemonConfiguration.defaultTag,
+            tag: tag.value,
             cache: cache.value ?? .auto,
             writeback: writeback.value ?? false,
             xattr: xattr.value ?? false,

@@ -73,7 +73,9 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("tag"),
         help: ArgumentHelp(
-            "Tag the device advertises, which the guest names in mount: 1 to 36 bytes. (default: vhostfs)",
+            "Tag the device advertises in its configuration space, which the guest names in mount: 1 to 36 "
+                + "bytes. Only with it is the CONFIG protocol feature offered; QEMU sets the tag itself (tag=) and "
+                + "ignores it. (default: none, the front-end's tag)",
             valueName: "tag"))
     var tag: String?
 

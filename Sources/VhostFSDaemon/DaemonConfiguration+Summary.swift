@@ -17,7 +17,8 @@ extension DaemonConfiguration {
             case .interrupt: "interrupt-driven waiting"
             }
         let logging = logLevel == .off ? "logging off" : "log level \(logLevel.rawValue) to \(logDestination.rawValue)"
-        return "Sharing \(sharedDirectory) as tag \"\(tag)\" on \(listen): "
+        let sharing = tag.map { "Sharing \(sharedDirectory) as tag \"\($0)\"" } ?? "Sharing \(sharedDirectory)"
+        return "\(sharing) on \(listen): "
             + "cache \(cache.rawValue), writeback \(onOff(writeback)), xattr \(onOff(xattr)), "
             + (readOnly ? "read-only" : "read-write") + ", "
             + (inlineReads ? "inline page-cache reads" : "all reads through libaio") + ", "

@@ -7,8 +7,6 @@
 public struct DaemonConfiguration: Sendable, Hashable {
     // MARK: - Limits and defaults
 
-    /// The default tag the device advertises: `vhostfs`.
-    public static let defaultTag = "vhostfs"
     /// Longest tag in bytes: the virtio-fs config space's `tag` field is 36 bytes (virtio 1.2 §5.11.4).
     public static let maximumTagLength = 36
     /// Allowed number of request queues (the hiprio queue is extra).
@@ -36,8 +34,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Required: `--shared-dir` or `-o source=`.
     public let sharedDirectory: String
     /// The tag in the device's config space, which the guest names in `mount -t virtiofs TAG`: 1 to 36 bytes, no
-    /// NUL. Default `vhostfs`.
-    public let tag: String
+    /// NUL. Default nil: the front-end sets the tag (QEMU's `tag=`), and the configuration space is not offered
+    /// (no VHOST_USER_PROTOCOL_F_CONFIG, which QEMU warns about), as virtiofsd does without `--tag`.
+    public let tag: String?
     /// Guest caching policy. Default `.auto`.
     public let cache: CachePolicy
     /// Offer FUSE_WRITEBACK_CACHE: the guest page cache buffers writes. Default off.
@@ -102,7 +101,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public init(
         listen: Listen,
         sharedDirectory: String,
-        tag: String = DaemonConfiguration.defaultTag,
+        tag: String? = nil,
         cache: CachePolicy = .auto,
         writeback: Bool = false,
         xattr: Bool = false,
@@ -127,7 +126,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try Self.validateListen(listen)
         self.listen = listen
         self.sharedDirectory = try Self.resolveSharedDirectory(sharedDirectory, option: "--shared-dir")
-        try Self.validateTag(tag, option: "--tag")
+        if let tag { try Self.validateTag(tag, option: "--tag") }
         self.tag = tag
         self.cache = cache
         self.writeback = writeback

@@ -57,11 +57,13 @@ public enum DaemonLauncher {
 
         logger.info("\(configuration.summary)")
         if case .socketPath(let path) = configuration.listen {
+            // QEMU sets the tag the guest sees; without --tag the daemon has none to suggest.
+            let tag = configuration.tag ?? "TAG"
             let qemu =
                 "qemu-system-x86_64 ... -object memory-backend-memfd,id=mem,size=4G,share=on "
                 + "-numa node,memdev=mem -chardev socket,id=vfs,path=\(path) "
-                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(configuration.tag)"
-            let mount = "mount -t virtiofs \(configuration.tag) /mnt"
+                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(tag)"
+            let mount = "mount -t virtiofs \(tag) /mnt"
             logger.info("waiting for a vhost-user front-end on \(path): \(qemu); in the guest: \(mount)")
         }
         server.serve(backend: device)

@@ -46,7 +46,8 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
         BackendUnderTest(
             name: "vhostfsd",
             commandTemplate: [
-                executable, "--socket-path={socket}", "--shared-dir={dir}", "--tag={tag}", "--cache=auto",
+                // No --tag, as libvirt starts it: QEMU's tag= property names the share.
+                executable, "--socket-path={socket}", "--shared-dir={dir}", "--cache=auto",
             ],
             xattrArguments: ["--xattr"],
             servesSuccessiveFrontEnds: true)
