@@ -24,7 +24,9 @@ extension AIOFSDevice {
         try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
                 try name.withValidatedAttributeName { (cName) throws(Errno) in
-                    try ExtendedAttributes.setValue(value, of: cName, path: path, flags: flags)
+                    try withHostAttributeValue(name: cName, value) { (hostValue) throws(Errno) in
+                        try ExtendedAttributes.setValue(hostValue, of: cName, path: path, flags: flags)
+                    }
                 }
             }
         }
@@ -37,7 +39,9 @@ extension AIOFSDevice {
         return try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
                 try name.withValidatedAttributeName { (cName) throws(Errno) in
-                    try ExtendedAttributes.value(of: cName, path: path, into: buffer)
+                    try readGuestAttributeValue(name: cName, into: buffer) { (hostBuffer) throws(Errno) in
+                        try ExtendedAttributes.value(of: cName, path: path, into: hostBuffer)
+                    }
                 }
             }
         }

@@ -110,7 +110,10 @@ extension AIOFSDevice {
                     }
                     var entry: NodeEntry?
                     if plus && dot == .none {
-                        do throws(Errno) { entry = try lookupChild(of: parentFD, name: e.cName) } catch {
+                        do throws(Errno) {
+                            entry = try lookupChild(of: parentFD, name: e.cName)
+                            if translatesIDs, let found = entry { entry?.attributes = guestView(found.attributes) }
+                        } catch {
                             if error == .noSuchFileOrDirectory {
                                 stream.advance()
                                 continue

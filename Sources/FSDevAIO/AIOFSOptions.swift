@@ -35,6 +35,11 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
     /// request cannot hold a reactor for a whole multi-gigabyte copy.
     public var copyChunkLimit: UInt64
+    /// How user ids cross between guest and host (virtiofsd's `--translate-uid`, `--uid-map`): caller credentials,
+    /// SETATTR owners and POSIX ACL entries going in, attributes and ACL entries coming out. Default: none.
+    public var uidMap: IDMap = .identity
+    /// How group ids cross between guest and host (`--translate-gid`, `--gid-map`). Default: none.
+    public var gidMap: IDMap = .identity
 
     /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
     /// queue depth 256, copies in 64 MiB chunks.
