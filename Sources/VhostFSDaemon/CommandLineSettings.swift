@@ -24,6 +24,7 @@ struct CommandLineSettings {
     private var logDestination = CommandLineSetting<DaemonConfiguration.LogDestination>()
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
+    private var idTranslation = IDTranslationSettings.none
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -86,6 +87,7 @@ struct CommandLineSettings {
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
             sandbox: sandbox.value ?? .none,
+            idTranslation: idTranslation,
             allowedCPUs: allowedCPUs
         )
     }
@@ -162,6 +164,21 @@ struct CommandLineSettings {
             try threadPoolSize.set(value, by: "--thread-pool-size")
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
+        try applyIDTranslation(a)
+    }
+
+    /// `--translate-uid`/`--translate-gid` rules and `--uid-map`/`--gid-map` ranges, each value checked on its own,
+    /// then each option's values together.
+    private mutating func applyIDTranslation(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        for text in a.translateUID {
+            idTranslation.uidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-uid"))
+        }
+        for text in a.translateGID {
+            idTranslation.gidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-gid"))
+        }
+        for text in a.uidMap { idTranslation.uidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--uid-map")) }
+        for text in a.gidMap { idTranslation.gidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--gid-map")) }
+        try idTranslation.validate()
     }
 
     // MARK: - Legacy -o options

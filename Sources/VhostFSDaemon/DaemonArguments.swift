@@ -137,6 +137,37 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-announce-submounts"), help: "Do not announce submounts.")
     var noAnnounceSubmounts = false
 
+    // MARK: - uid/gid translation
+
+    @Option(
+        name: .customLong("translate-uid"),
+        help: ArgumentHelp(
+            "Translate uids between guest and host inside the daemon, virtiofsd's syntax: guest:G:H:N, host:H:G:N, "
+                + "squash-guest:G:H:N, squash-host:H:G:N, forbid-guest:G:N or map:G:H:N (ranges [base, base+N)). "
+                + "Ids no rule covers pass unchanged; forbid-guest gives EPERM. May be repeated; rules of one "
+                + "direction must not overlap.",
+            valueName: "rule"))
+    var translateUID: [String] = []
+
+    @Option(
+        name: .customLong("translate-gid"),
+        help: ArgumentHelp("Same as --translate-uid, for gids.", valueName: "rule"))
+    var translateGID: [String] = []
+
+    @Option(
+        name: .customLong("uid-map"),
+        help: ArgumentHelp(
+            "A user namespace's uid map, :NAMESPACE_UID:HOST_UID:COUNT: (virtiofsd; the guest sees namespace uids). "
+                + "vhostfsd applies it itself, with the kernel's rules: an unmapped host uid shows as 65534, an "
+                + "unmapped guest uid is EINVAL. May be repeated.",
+            valueName: ":ns:host:count:"))
+    var uidMap: [String] = []
+
+    @Option(
+        name: .customLong("gid-map"),
+        help: ArgumentHelp("Same as --uid-map, for gids.", valueName: ":ns:host:count:"))
+    var gidMap: [String] = []
+
     // MARK: - Queues and reactors (vhostfsd)
 
     @Option(

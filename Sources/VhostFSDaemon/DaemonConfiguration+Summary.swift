@@ -26,7 +26,8 @@ extension DaemonConfiguration {
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
             + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
-            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)."
+            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)"
+            + (idTranslation.isEmpty ? "" : "; \(idTranslation.summary)") + "."
     }
 
     /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.

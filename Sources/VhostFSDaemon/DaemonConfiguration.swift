@@ -83,6 +83,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public let threadPoolSize: Int
     /// The sandbox requested; only `.none` is implemented (see `Sandbox`). Default `.none`.
     public let sandbox: Sandbox
+    /// uid/gid translation between guest and host (`--translate-uid`/`--translate-gid`, `--uid-map`/`--gid-map`).
+    /// Default: none, ids cross unchanged.
+    public let idTranslation: IDTranslationSettings
 
     /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
     public var reactorCount: Int { reactorCPUs?.count ?? 1 }
@@ -121,6 +124,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         logDestination: LogDestination = .standardError,
         threadPoolSize: Int = 0,
         sandbox: Sandbox = .none,
+        idTranslation: IDTranslationSettings = .none,
         allowedCPUs: [Int]? = nil
     ) throws(DaemonConfigurationError) {
         try Self.validateListen(listen)
@@ -156,5 +160,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try Self.validateThreadPoolSize(threadPoolSize, option: "--thread-pool-size")
         self.threadPoolSize = threadPoolSize
         self.sandbox = sandbox
+        try idTranslation.validate()
+        self.idTranslation = idTranslation
     }
 }

@@ -32,7 +32,11 @@ public enum DaemonLauncher {
         } else {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
-        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: configuration.fsdevOptions)
+        var fsdevOptions = configuration.fsdevOptions
+        // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
+        (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
+            namespaceEntered: false, overflowUID: overflowID("uid"), overflowGID: overflowID("gid"))
+        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: fsdevOptions)
         let device = VirtioFSDevice(
             fsdev: fsdev, reactors: reactors, configuration: configuration.virtioFS,
             logger: Logger(label: "vhostfsd.virtio-fs"))
@@ -73,6 +77,15 @@ public enum DaemonLauncher {
         if case .socketPath(let path) = configuration.listen { unlink(path) }
         logger.info("stopped")
         exit(0)
+    }
+
+    /// The id an unmapped user (`kind` "uid") or group ("gid") id shows as in a user namespace: the kernel's
+    /// `/proc/sys/kernel/overflow<kind>`, 65534 when it cannot be read.
+    static func overflowID(_ kind: String) -> UInt32 {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/overflow\(kind)", encoding: .utf8),
+            let value = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 65534 }
+        return value
     }
 
     /// Blocks the termination signals in the calling thread (and so in every thread it starts afterwards) and
