@@ -127,4 +127,23 @@ check_eq user-owns-created-file 1000:1000 "$(stat -c %u:%g public/by-tester.txt)
 check_eq user-reads-own-file mine "$(as_user 'cat /mnt/public/by-tester.txt')"
 check_eq root-still-reads-0600 "root only" "$(cat secret0600.txt)"
 
+# --- uid/gid translation: a second share served with map:1000:101000:10 (uids), map:1000:201000:10 (gids) and
+# forbid-guest:1010:1; the host checks the owners it got.
+if [ "$MAPPED_SHARE" = mapped ]; then
+    mkdir -p /tmp/mapped
+    check mapped-mount mount -t virtiofs mapped /tmp/mapped
+    check_eq mapped-root-owner 1000:1000 "$(stat -c %u:%g /tmp/mapped)"
+    check_eq mapped-host-file-owner 1003:1004 "$(stat -c %u:%g /tmp/mapped/host-owned.txt)"
+    check_eq mapped-unmapped-owner 4242:4242 "$(stat -c %u:%g /tmp/mapped/unmapped.txt)"
+    check mapped-user-create as_user 'echo mapped >/tmp/mapped/by-tester.txt'
+    check_eq mapped-user-owns-file 1000:1000 "$(stat -c %u:%g /tmp/mapped/by-tester.txt)"
+    check mapped-user-mkdir as_user 'mkdir /tmp/mapped/tester-dir'
+    check mapped-root-create sh -c 'echo root >/tmp/mapped/by-root.txt'
+    check mapped-chown chown 1002:1003 /tmp/mapped/chowned.txt
+    check_eq mapped-chown-result 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
+    check_err mapped-chown-forbidden "Operation not permitted" chown 1010 /tmp/mapped/chowned.txt
+    check_eq mapped-chown-forbidden-unchanged 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
+    check mapped-umount umount /tmp/mapped
+fi
+
 finish
