@@ -5,7 +5,7 @@ extension AIOFSDevice {
     /// Runs a synchronous operation (everything but read, write, abort and waiting locks, which the channel
     /// handles) and returns its reply, with user and group ids translated both ways when the options ask for it.
     func perform(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
-        guard translatesIDs else { return try serve(operation, context: context) }
+        guard translatesIDs || !options.switchesCredentials else { return try serve(operation, context: context) }
         switch operation {
         case .symlink, .mknod, .mkdir, .create, .tmpfile, .access:
             return guestView(try serve(operation, context: try hostContext(context)))

@@ -7,6 +7,8 @@ extension AIOFSDevice {
     var translatesIDs: Bool { !options.uidMap.isIdentity || !options.gidMap.isIdentity }
 
     /// The caller's credentials as host ids, for the operations that act as the caller (creation and ACCESS).
+    /// Without credential switching (an unprivileged daemon) they are the daemon's own ids once translated, so
+    /// `CallerCredentials` only applies the umask.
     ///
     /// - Throws: EPERM for an id a `forbid-guest` rule covers, EINVAL for one outside a namespace map.
     func hostContext(_ guest: RequestContext) throws(Errno) -> RequestContext {
@@ -14,6 +16,11 @@ extension AIOFSDevice {
         host.uid = try options.uidMap.host(forGuest: guest.uid)
         host.gid = try options.gidMap.host(forGuest: guest.gid)
         if let group = guest.supplementaryGroup { host.supplementaryGroup = try options.gidMap.host(forGuest: group) }
+        if !options.switchesCredentials {
+            host.uid = UInt32(ThreadCredentials.effectiveUserID)
+            host.gid = UInt32(ThreadCredentials.effectiveGroupID)
+            host.supplementaryGroup = nil
+        }
         return host
     }
 

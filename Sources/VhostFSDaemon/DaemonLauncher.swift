@@ -33,6 +33,10 @@ public enum DaemonLauncher {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
         var fsdevOptions = configuration.fsdevOptions
+        // Decided after any sandbox is entered (a user namespace grants capabilities, a capability drop takes them).
+        let privileges = DaemonPrivileges.current()
+        fsdevOptions.switchesCredentials = privileges.switchesCredentials
+        if let notice = privileges.notice { logger.notice("\(notice)") }
         // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
         (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
             namespaceEntered: false, overflowUID: overflowID("uid"), overflowGID: overflowID("gid"))
