@@ -26,6 +26,8 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         public var readdirplus = true
         /// Offer FUSE_SUBMOUNTS.
         public var submounts = false
+        /// Offer FUSE_DIRECT_IO_ALLOW_MMAP (`--allow-mmap`).
+        public var directIOAllowMmap = false
         /// Page size of the guest (for max_pages).
         public var pageSize: UInt32 = 4096
         public init() {}
@@ -59,6 +61,7 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         if options.flockLocks { offer.insert(.flockLocks) }
         if options.readdirplus { offer.formUnion([.doReaddirplus, .readdirplusAuto]) }
         if options.submounts { offer.insert(.submounts) }
+        if options.directIOAllowMmap { offer.insert(.directIOAllowMmap) }
         var kernel = kernelFlags
         if !kernel.contains(.initExt) { kernel = FUSEInitFlags(rawValue: kernel.rawValue & 0xffff_ffff) }
         let agreed = offer.intersection(kernel)

@@ -25,6 +25,9 @@ struct CommandLineSettings {
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
     private var idTranslation = IDTranslationSettings.none
+    private var allowDirectIO = CommandLineSetting<Bool>()
+    private var preserveNoatime = CommandLineSetting<Bool>()
+    private var allowMmap = CommandLineSetting<Bool>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -88,6 +91,9 @@ struct CommandLineSettings {
             threadPoolSize: threadPoolSize.value ?? 0,
             sandbox: sandbox.value ?? .none,
             idTranslation: idTranslation,
+            allowDirectIO: allowDirectIO.value ?? false,
+            preserveNoatime: preserveNoatime.value ?? false,
+            allowMmap: allowMmap.value ?? false,
             allowedCPUs: allowedCPUs
         )
     }
@@ -165,7 +171,32 @@ struct CommandLineSettings {
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
         try applyIDTranslation(a)
+        try applyVirtiofsdOptions(a)
     }
+
+    /// The rest of virtiofsd 1.x's options: accepted with their meaning, or refused with the reason.
+    private mutating func applyVirtiofsdOptions(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        if a.allowDirectIO { try allowDirectIO.set(true, by: "--allow-direct-io") }
+        if a.preserveNoatime { try preserveNoatime.set(true, by: "--preserve-noatime") }
+        if a.allowMmap { try allowMmap.set(true, by: "--allow-mmap") }
+        if a.securityLabel { throw .option("--security-label", Self.securityLabelRefusal) }
+        let migration: [(String, Bool)] = [
+            ("--migration-mode", a.migrationMode != nil), ("--migration-on-error", a.migrationOnError != nil),
+            ("--migration-verify-handles", a.migrationVerifyHandles),
+            ("--migration-confirm-paths", a.migrationConfirmPaths),
+        ]
+        for case (let option, true) in migration { throw .option(option, Self.migrationRefusal) }
+    }
+
+    /// Why `--security-label` is refused.
+    static let securityLabelRefusal =
+        "not supported: vhostfsd does not take the guest's security context at creation (FUSE_SECURITY_CTX), so "
+        + "new files would get the host's default label instead of the guest's"
+
+    /// Why the `--migration-*` options are refused.
+    static let migrationRefusal =
+        "migration is not supported yet: vhostfsd cannot hand its state to another instance "
+        + "(VHOST_USER_PROTOCOL_F_DEVICE_STATE), and QEMU does not migrate a guest with this device"
 
     /// `--translate-uid`/`--translate-gid` rules and `--uid-map`/`--gid-map` ranges, each value checked on its own,
     /// then each option's values together.
@@ -217,7 +248,9 @@ struct CommandLineSettings {
         case "announce_submounts", "no_announce_submounts":
             try announceSubmounts.set(name == "announce_submounts", by: spelling)
         case "debug": try logLevel.set(.debug, by: spelling)
-        case "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label":
+        case "allow_direct_io", "no_allow_direct_io": try allowDirectIO.set(name == "allow_direct_io", by: spelling)
+        case "security_label": throw .option(spelling, Self.securityLabelRefusal)
+        case "no_killpriv_v2", "no_posix_acl", "no_security_label":
             break  // these ask for what vhostfsd does anyway
         default:
             throw .option(spelling, "unknown or unsupported option")
@@ -228,7 +261,8 @@ struct CommandLineSettings {
     private static let compatFlags: Set<String> = [
         "xattr", "no_xattr", "writeback", "no_writeback", "flock", "no_flock", "posix_lock", "no_posix_lock",
         "readdirplus", "no_readdirplus", "announce_submounts", "no_announce_submounts", "debug",
-        "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label",
+        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "security_label",
+        "no_security_label",
     ]
 
     // MARK: - Values

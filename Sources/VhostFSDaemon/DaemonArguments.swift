@@ -137,6 +137,49 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-announce-submounts"), help: "Do not announce submounts.")
     var noAnnounceSubmounts = false
 
+    @Flag(
+        name: .customLong("allow-direct-io"),
+        help: ArgumentHelp(
+            "Honour O_DIRECT from guest applications on the host (-o allow_direct_io). (default: off, the host page "
+                + "cache serves the guest's direct I/O)"))
+    var allowDirectIO = false
+
+    @Flag(
+        name: .customLong("preserve-noatime"),
+        help: ArgumentHelp(
+            "Pass the guest's O_NOATIME to the host open. (default: off, stripped as virtiofsd does: it is EPERM on "
+                + "files the daemon's user does not own)"))
+    var preserveNoatime = false
+
+    @Flag(
+        name: .customLong("allow-mmap"),
+        help: ArgumentHelp(
+            "With --cache=never or metadata, let the guest mmap files shared (FUSE_DIRECT_IO_ALLOW_MMAP, guest "
+                + "Linux 6.6 and later; older guests ignore it). (default: off)"))
+    var allowMmap = false
+
+    @Flag(
+        name: .customLong("security-label"),
+        help: "virtiofsd: store the guest's SELinux label on new files (FUSE_SECURITY_CTX). Refused: not supported.")
+    var securityLabel = false
+
+    // MARK: - Migration (not supported)
+
+    @Option(
+        name: .customLong("migration-mode"), help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "mode"))
+    var migrationMode: String?
+
+    @Option(
+        name: .customLong("migration-on-error"),
+        help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "action"))
+    var migrationOnError: String?
+
+    @Flag(name: .customLong("migration-verify-handles"), help: "virtiofsd migration option: refused.")
+    var migrationVerifyHandles = false
+
+    @Flag(name: .customLong("migration-confirm-paths"), help: "virtiofsd migration option: refused.")
+    var migrationConfirmPaths = false
+
     // MARK: - uid/gid translation
 
     @Option(

@@ -27,7 +27,7 @@ extension DaemonConfiguration {
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
             + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
             + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)"
-            + (idTranslation.isEmpty ? "" : "; \(idTranslation.summary)") + "."
+            + (idTranslation.isEmpty ? "" : "; \(idTranslation.summary)") + guestFlagSummary + "."
     }
 
     /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.
@@ -44,6 +44,13 @@ extension DaemonConfiguration {
                 "--thread-pool-size=\(threadPoolSize) is ignored: requests run on the reactors, never on a thread pool")
         }
         return result
+    }
+
+    /// The virtiofsd flags that are on, e.g. `; allow-direct-io, preserve-noatime`, or nothing.
+    private var guestFlagSummary: String {
+        let on = [("allow-direct-io", allowDirectIO), ("preserve-noatime", preserveNoatime), ("allow-mmap", allowMmap)]
+            .filter(\.1).map(\.0)
+        return on.isEmpty ? "" : "; " + on.joined(separator: ", ")
     }
 
     private func onOff(_ value: Bool) -> String { value ? "on" : "off" }

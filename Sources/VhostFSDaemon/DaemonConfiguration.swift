@@ -86,6 +86,13 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// uid/gid translation between guest and host (`--translate-uid`/`--translate-gid`, `--uid-map`/`--gid-map`).
     /// Default: none, ids cross unchanged.
     public let idTranslation: IDTranslationSettings
+    /// Honour the guest's O_DIRECT on the host (`--allow-direct-io`). Default off: the host page cache serves it.
+    public let allowDirectIO: Bool
+    /// Pass the guest's O_NOATIME to the host (`--preserve-noatime`). Default off: stripped, as in virtiofsd.
+    public let preserveNoatime: Bool
+    /// Offer FUSE_DIRECT_IO_ALLOW_MMAP, so that files opened with direct I/O (`--cache=never|metadata`) can be
+    /// mmapped shared by the guest (`--allow-mmap`; guest Linux 6.6+). Default off.
+    public let allowMmap: Bool
 
     /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
     public var reactorCount: Int { reactorCPUs?.count ?? 1 }
@@ -125,6 +132,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
         threadPoolSize: Int = 0,
         sandbox: Sandbox = .none,
         idTranslation: IDTranslationSettings = .none,
+        allowDirectIO: Bool = false,
+        preserveNoatime: Bool = false,
+        allowMmap: Bool = false,
         allowedCPUs: [Int]? = nil
     ) throws(DaemonConfigurationError) {
         try Self.validateListen(listen)
@@ -162,5 +172,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.sandbox = sandbox
         try idTranslation.validate()
         self.idTranslation = idTranslation
+        self.allowDirectIO = allowDirectIO
+        self.preserveNoatime = preserveNoatime
+        self.allowMmap = allowMmap
     }
 }

@@ -129,10 +129,12 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
-        return AIOFSOptions(
+        var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads)
+            directIO: allowDirectIO, inlineCachedReads: inlineReads)
+        options.preservesNoatime = preserveNoatime
+        return options
     }
 
     /// The virtio-fs device's offer.
@@ -144,6 +146,7 @@ extension DaemonConfiguration {
         fuse.flockLocks = flock
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
+        fuse.directIOAllowMmap = allowMmap
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }

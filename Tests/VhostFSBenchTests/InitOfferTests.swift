@@ -1,0 +1,38 @@
+import Foundation
+import Glibc
+import LinuxSystem
+import Testing
+import VhostUserTestKit
+
+/// What the daemon offers in FUSE_INIT for virtiofsd's options, seen by a front-end that offers everything.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct InitOfferTests {
+    /// FUSE_DIRECT_IO_ALLOW_MMAP (protocol 7.39, flags2 bit 4).
+    static let directIOAllowMmap: UInt64 = 1 << 36
+
+    /// Starts the debug daemon with `arguments`, sends INIT offering `extraFlags` too, and returns the flags it
+    /// accepted.
+    func acceptedFlags(_ arguments: String, extraFlags: UInt64) throws -> UInt64 {
+        let root = NSTemporaryDirectory() + "vhostfsd-init-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: root + "/share", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let process = try FUSEBackendProcess(
+            template: ".build/debug/vhostfsd --socket-path={socket} --shared-dir={dir} " + arguments,
+            socketPath: root + "/vhost.sock", sharedDirectory: root + "/share", logPath: root + "/log")
+        defer { process.stop() }
+        try process.waitForSocket()
+        var configuration = FUSEClient.Configuration()
+        configuration.initFlags = FUSEClient.linuxInitFlags | extraFlags
+        let client = try FUSEClient(socketPath: root + "/vhost.sock", configuration: configuration)
+        defer { client.shutdown() }
+        return try #require(client.initReply).flags
+    }
+
+    @Test func allowMmapIsOfferedOnlyWhenAsked() throws {
+        #expect(try acceptedFlags("--cache=never --allow-mmap", extraFlags: Self.directIOAllowMmap)
+            & Self.directIOAllowMmap != 0)
+        #expect(try acceptedFlags("--cache=never", extraFlags: Self.directIOAllowMmap) & Self.directIOAllowMmap == 0)
+        // A guest that does not know the flag (Linux before 6.6) does not get it.
+        #expect(try acceptedFlags("--cache=never --allow-mmap", extraFlags: 0) & Self.directIOAllowMmap == 0)
+    }
+}
