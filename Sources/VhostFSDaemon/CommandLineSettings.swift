@@ -44,8 +44,13 @@ struct CommandLineSettings {
 
     /// Validates the collected settings as a whole and builds the configuration.
     ///
-    /// - Parameter allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
-    func configuration(allowedCPUs: [Int]?) throws(DaemonConfigurationError) -> DaemonConfiguration {
+    /// - Parameters:
+    ///   - allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
+    ///   - activatedSocket: a listening socket systemd passed (`SocketActivation`), served when neither
+    ///     `--socket-path` nor `--fd` is given.
+    func configuration(allowedCPUs: [Int]?, activatedSocket: CInt? = nil) throws(DaemonConfigurationError)
+        -> DaemonConfiguration
+    {
         let listen: DaemonConfiguration.Listen
         switch (socketPath.value, socketPath.spelling, fd.value) {
         case (let path?, let spelling?, nil):
@@ -57,7 +62,11 @@ struct CommandLineSettings {
         case (.some, let spelling, .some):
             throw DaemonConfigurationError("\(spelling ?? "--socket-path") and --fd are mutually exclusive")
         default:
-            throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            guard let activatedSocket else {
+                throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            }
+            try DaemonConfiguration.validateInheritedFD(activatedSocket, option: "socket activation (LISTEN_FDS)")
+            listen = .inheritedFD(activatedSocket)
         }
         guard let shared = sharedDirectory.value else {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
