@@ -64,6 +64,15 @@ extension AIOFSDevice {
         }
     }
 
+    /// Clears the set-group-ID bit of the file at `path` (a /proc/self/fd path) before an access ACL is set, when
+    /// the guest kernel asked for it (FUSE_SETXATTR_ACL_KILL_SGID): the host kernel would not, the daemon being root.
+    func clearSetGroupIDForACL(name: UnsafePointer<CChar>, path: UnsafePointer<CChar>) throws(Errno) {
+        guard strcmp(name, "system.posix_acl_access") == 0 else { return }
+        let st = try FileSystemCall.status(path, relativeTo: AT_FDCWD, flags: 0)
+        guard st.st_mode & S_ISGID != 0 else { return }
+        try FileSystemCall.setMode(path, relativeTo: AT_FDCWD, mode: st.st_mode & 0o7777 & ~S_ISGID)
+    }
+
     /// Runs `body` with the value to store for attribute `name`: the guest's bytes, or for a POSIX ACL under a
     /// translation a private copy whose ids are host ids.
     func withHostAttributeValue<R>(

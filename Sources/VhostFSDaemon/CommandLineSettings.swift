@@ -28,6 +28,7 @@ struct CommandLineSettings {
     private var allowDirectIO = CommandLineSetting<Bool>()
     private var preserveNoatime = CommandLineSetting<Bool>()
     private var allowMmap = CommandLineSetting<Bool>()
+    private var posixACL = CommandLineSetting<Bool>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -103,6 +104,7 @@ struct CommandLineSettings {
             allowDirectIO: allowDirectIO.value ?? false,
             preserveNoatime: preserveNoatime.value ?? false,
             allowMmap: allowMmap.value ?? false,
+            posixACL: posixACL.value ?? false,
             allowedCPUs: allowedCPUs
         )
     }
@@ -188,6 +190,7 @@ struct CommandLineSettings {
         if a.allowDirectIO { try allowDirectIO.set(true, by: "--allow-direct-io") }
         if a.preserveNoatime { try preserveNoatime.set(true, by: "--preserve-noatime") }
         if a.allowMmap { try allowMmap.set(true, by: "--allow-mmap") }
+        if a.posixACL { try posixACL.set(true, by: "--posix-acl") }
         if a.securityLabel { throw .option("--security-label", Self.securityLabelRefusal) }
         let migration: [(String, Bool)] = [
             ("--migration-mode", a.migrationMode != nil), ("--migration-on-error", a.migrationOnError != nil),
@@ -259,7 +262,8 @@ struct CommandLineSettings {
         case "debug": try logLevel.set(.debug, by: spelling)
         case "allow_direct_io", "no_allow_direct_io": try allowDirectIO.set(name == "allow_direct_io", by: spelling)
         case "security_label": throw .option(spelling, Self.securityLabelRefusal)
-        case "no_killpriv_v2", "no_posix_acl", "no_security_label":
+        case "posix_acl", "no_posix_acl": try posixACL.set(name == "posix_acl", by: spelling)
+        case "no_killpriv_v2", "no_security_label":
             break  // these ask for what vhostfsd does anyway
         default:
             throw .option(spelling, "unknown or unsupported option")
@@ -270,7 +274,7 @@ struct CommandLineSettings {
     private static let compatFlags: Set<String> = [
         "xattr", "no_xattr", "writeback", "no_writeback", "flock", "no_flock", "posix_lock", "no_posix_lock",
         "readdirplus", "no_readdirplus", "announce_submounts", "no_announce_submounts", "debug",
-        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "security_label",
+        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "posix_acl", "no_posix_acl", "security_label",
         "no_security_label",
     ]
 

@@ -159,6 +159,14 @@ struct DaemonArguments: ParsableCommand {
     var allowMmap = false
 
     @Flag(
+        name: .customLong("posix-acl"),
+        help: ArgumentHelp(
+            "Serve POSIX ACLs (FUSE_POSIX_ACL; implies --xattr): the guest enforces them, the umask is applied on the "
+                + "host unless the parent has a default ACL, ids in ACLs are translated with --translate-uid/gid. "
+                + "(default: off)"))
+    var posixACL = false
+
+    @Flag(
         name: .customLong("security-label"),
         help: "virtiofsd: store the guest's SELinux label on new files (FUSE_SECURITY_CTX). Refused: not supported.")
     var securityLabel = false

@@ -46,10 +46,10 @@ extension DaemonConfiguration {
         return result
     }
 
-    /// The virtiofsd flags that are on, e.g. `; allow-direct-io, preserve-noatime`, or nothing.
+    /// The virtiofsd flags that are on, e.g. `; allow-direct-io, POSIX ACLs`, or nothing.
     private var guestFlagSummary: String {
-        let on = [("allow-direct-io", allowDirectIO), ("preserve-noatime", preserveNoatime), ("allow-mmap", allowMmap)]
-            .filter(\.1).map(\.0)
+        let on = [("allow-direct-io", allowDirectIO), ("preserve-noatime", preserveNoatime), ("allow-mmap", allowMmap),
+                  ("POSIX ACLs", posixACL)].filter(\.1).map(\.0)
         return on.isEmpty ? "" : "; " + on.joined(separator: ", ")
     }
 

@@ -93,6 +93,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Offer FUSE_DIRECT_IO_ALLOW_MMAP, so that files opened with direct I/O (`--cache=never|metadata`) can be
     /// mmapped shared by the guest (`--allow-mmap`; guest Linux 6.6+). Default off.
     public let allowMmap: Bool
+    /// Serve POSIX ACLs (`--posix-acl`): FUSE_POSIX_ACL with DONT_MASK and SETXATTR_EXT. Implies `xattr`. Default
+    /// off.
+    public let posixACL: Bool
 
     /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
     public var reactorCount: Int { reactorCPUs?.count ?? 1 }
@@ -135,6 +138,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         allowDirectIO: Bool = false,
         preserveNoatime: Bool = false,
         allowMmap: Bool = false,
+        posixACL: Bool = false,
         allowedCPUs: [Int]? = nil
     ) throws(DaemonConfigurationError) {
         try Self.validateListen(listen)
@@ -144,7 +148,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.tag = tag
         self.cache = cache
         self.writeback = writeback
-        self.xattr = xattr
+        self.xattr = xattr || posixACL
         self.readOnly = readOnly
         self.inlineReads = inlineReads
         self.posixLocks = posixLocks
@@ -175,5 +179,6 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.allowDirectIO = allowDirectIO
         self.preserveNoatime = preserveNoatime
         self.allowMmap = allowMmap
+        self.posixACL = posixACL
     }
 }

@@ -147,6 +147,7 @@ extension DaemonConfiguration {
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
         fuse.directIOAllowMmap = allowMmap
+        fuse.posixACL = posixACL
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }

@@ -52,14 +52,16 @@ extension EndToEndTests {
     static let mappedChecks = [
         "mapped-mount", "mapped-root-owner", "mapped-host-file-owner", "mapped-unmapped-owner", "mapped-user-create",
         "mapped-user-owns-file", "mapped-user-mkdir", "mapped-root-create", "mapped-chown", "mapped-chown-result",
-        "mapped-chown-forbidden", "mapped-chown-forbidden-unchanged", "mapped-umount",
+        "mapped-chown-forbidden", "mapped-chown-forbidden-unchanged", "mapped-acl-denied-before", "mapped-acl-set",
+        "mapped-acl-get", "mapped-acl-grants-read", "mapped-sgid-before", "mapped-acl-kill-sgid",
+        "mapped-acl-kill-sgid-result", "mapped-umount",
     ]
 
     /// The translation the mapped share is served with: guest uids 1000..<1010 are host 101000..<101010, gids
-    /// 1000..<1010 host 201000..<201010, guest uid 1010 may own nothing.
+    /// 1000..<1010 host 201000..<201010, guest uid 1010 may own nothing; and POSIX ACLs, whose ids cross too.
     static let mappedArguments = [
         "--translate-uid=map:1000:101000:10", "--translate-gid=map:1000:201000:10",
-        "--translate-uid=forbid-guest:1010:1",
+        "--translate-uid=forbid-guest:1010:1", "--posix-acl",
     ]
 
     /// The symlinks the host plants in the share to lure the guest out of it. `{base}` is the directory holding
@@ -187,6 +189,11 @@ extension EndToEndTests {
                         "mapped/\(name) is owned by \(made.st_uid):\(made.st_gid), expected \(uid):\(gid)")
             }
             #expect(HostSide.text(mapped + "/by-tester.txt") == "mapped\n")
+            // The ACL the guest set names the host ids.
+            #expect(try share.probe("getacl", mapped + "/acl.txt") == "ok u:101000:4,g:201002:4")
+            #expect(try share.probe("getacl", mapped + "/sgid.txt") == "ok u:101001:4,g:201003:4")
+            let sgid = try #require(HostSide.lstat(mapped + "/sgid.txt"))
+            #expect(sgid.st_mode & S_ISGID == 0, "set-group-ID survived the ACL: \(String(sgid.st_mode, radix: 8))")
         }
     }
 }

@@ -28,6 +28,17 @@ struct InitOfferTests {
         return try #require(client.initReply).flags
     }
 
+    /// FUSE_POSIX_ACL (1 << 20), FUSE_DONT_MASK (1 << 6), FUSE_SETXATTR_EXT (1 << 29).
+    static let posixACLFlags: UInt64 = 1 << 20 | 1 << 6 | 1 << 29
+
+    @Test func posixACLIsOfferedWithDontMaskAndSetxattrExtOrTheMountIsRefused() throws {
+        #expect(try acceptedFlags("--posix-acl", extraFlags: 1 << 20) & Self.posixACLFlags == Self.posixACLFlags)
+        #expect(try acceptedFlags("--xattr", extraFlags: 1 << 20) & Self.posixACLFlags == 0)
+        // A guest kernel without POSIX ACL support: INIT is refused (EPROTO), as virtiofsd does, rather than
+        // serving a share whose ACLs the guest would not enforce.
+        #expect(throws: FUSEClient.Failure.errno(EPROTO)) { _ = try acceptedFlags("--posix-acl", extraFlags: 0) }
+    }
+
     @Test func allowMmapIsOfferedOnlyWhenAsked() throws {
         #expect(try acceptedFlags("--cache=never --allow-mmap", extraFlags: Self.directIOAllowMmap)
             & Self.directIOAllowMmap != 0)

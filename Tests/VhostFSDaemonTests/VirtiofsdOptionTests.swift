@@ -20,6 +20,14 @@ import Testing
             CommandLineCase(["--socket-path=$SOCK", "--shared-dir=$SHARE", "--cache=never", "--allow-mmap"]),
             { f in try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, cache: .never, allowMmap: true) }
         ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "--shared-dir=$SHARE", "--posix-acl"]),
+            { f in try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, xattr: true, posixACL: true) }
+        ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "-o", "source=$SHARE,posix_acl"]),
+            { f in try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, posixACL: true) }
+        ),
     ]
 
     @Test(arguments: accepted.indices)
@@ -42,9 +50,18 @@ import Testing
         ])
         #expect(c.fsdevOptions.directIO && c.fsdevOptions.preservesNoatime)
         #expect(c.virtioFS.fuse.directIOAllowMmap)
+        let acl = try configuration(["--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)", "--posix-acl"])
+        #expect(acl.xattr && acl.fsdevOptions.extendedAttributes && acl.virtioFS.fuse.posixACL)
+        #expect(acl.summary.contains("xattr on") && acl.summary.contains("POSIX ACLs"))
         let plain = try configuration(["--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)"])
         #expect(!plain.fsdevOptions.directIO && !plain.fsdevOptions.preservesNoatime)
         #expect(!plain.virtioFS.fuse.directIOAllowMmap)
+    }
+
+    @Test func posixACLConflictsWithItsNegation() throws {
+        let fixture = try CommandLineFixture()
+        #expect(failureMessage(["--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)", "--posix-acl",
+                                "-o", "no_posix_acl"]) == "-o no_posix_acl conflicts with --posix-acl")
     }
 
     static let refused: [CommandLineCase] = [

@@ -143,6 +143,20 @@ if [ "$MAPPED_SHARE" = mapped ]; then
     check_eq mapped-chown-result 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
     check_err mapped-chown-forbidden "Operation not permitted" chown 1010 /tmp/mapped/chowned.txt
     check_eq mapped-chown-forbidden-unchanged 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
+    # POSIX ACLs (the mapped share runs with --posix-acl): the guest enforces them, their ids are translated, and
+    # setting one as a user outside the file's group clears set-group-ID (FUSE_SETXATTR_ACL_KILL_SGID).
+    echo acl >/tmp/mapped/acl.txt
+    chmod 0600 /tmp/mapped/acl.txt
+    check_err mapped-acl-denied-before "Permission denied" as_user 'cat /tmp/mapped/acl.txt'
+    check_probe mapped-acl-set ok setacl /tmp/mapped/acl.txt 1000 1002
+    check_probe mapped-acl-get "ok u:1000:4,g:1002:4" getacl /tmp/mapped/acl.txt
+    check_eq mapped-acl-grants-read acl "$(as_user 'cat /tmp/mapped/acl.txt')"
+    as_user 'echo sgid >/tmp/mapped/sgid.txt'
+    chgrp 1003 /tmp/mapped/sgid.txt
+    chmod 02660 /tmp/mapped/sgid.txt
+    check_eq mapped-sgid-before 2660 "$(stat -c %a /tmp/mapped/sgid.txt)"
+    check_eq mapped-acl-kill-sgid ok "$(as_user "$PROBE setacl /tmp/mapped/sgid.txt 1001 1003" 2>&1)"
+    check_eq mapped-acl-kill-sgid-result 0 "$(( 0$(stat -c %a /tmp/mapped/sgid.txt) & 02000 ))"
     check mapped-umount umount /tmp/mapped
 fi
 
