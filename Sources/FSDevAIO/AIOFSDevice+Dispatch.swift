@@ -5,6 +5,14 @@ extension AIOFSDevice {
     /// Runs a synchronous operation (everything but read, write, abort and waiting locks, which the channel
     /// handles) and returns its reply, with user and group ids translated both ways when the options ask for it.
     func perform(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
+        if options.announcesSubmounts, case .lookup(let parent, let name) = operation {
+            return markingSubmount(try performTranslating(operation, context: context), parent: parent, name: name)
+        }
+        return try performTranslating(operation, context: context)
+    }
+
+    /// `perform` without the submount marking.
+    private func performTranslating(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
         guard translatesIDs || !options.switchesCredentials else { return try serve(operation, context: context) }
         switch operation {
         case .symlink, .mknod, .mkdir, .create, .tmpfile, .access:

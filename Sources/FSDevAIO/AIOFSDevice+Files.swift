@@ -113,6 +113,9 @@ extension AIOFSDevice {
                         do throws(Errno) {
                             entry = try lookupChild(of: parentFD, name: e.cName)
                             if translatesIDs, let found = entry { entry?.attributes = guestView(found.attributes) }
+                            if options.announcesSubmounts {
+                                entry?.attributes.isSubmount = isSubmount(e.cName, in: parentFD)
+                            }
                         } catch {
                             if error == .noSuchFileOrDirectory {
                                 stream.advance()

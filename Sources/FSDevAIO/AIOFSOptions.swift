@@ -44,6 +44,9 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// (needs CAP_SETUID and CAP_SETGID). Off for an unprivileged daemon: everything is done with the daemon's own
     /// ids, so files the guest creates belong to the daemon's user. Default on.
     public var switchesCredentials = true
+    /// Mark directories that are host mount points in LOOKUP and READDIRPLUS entries (FUSE_ATTR_SUBMOUNT;
+    /// `--announce-submounts`). Default off.
+    public var announcesSubmounts = false
     /// Pass a guest's O_NOATIME through to the host (`--preserve-noatime`). Off: stripped, as virtiofsd does,
     /// because O_NOATIME on a file the daemon's user does not own fails with EPERM when it runs unprivileged.
     public var preservesNoatime = false

@@ -134,6 +134,7 @@ extension DaemonConfiguration {
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
             directIO: allowDirectIO, inlineCachedReads: inlineReads)
         options.preservesNoatime = preserveNoatime
+        options.announcesSubmounts = announceSubmounts
         return options
     }
 

@@ -41,8 +41,8 @@ import Testing
         }
         #expect(throws: Errno.noSuchFileOrDirectory) { try h.lookup(.root, "") }
         #expect(throws: Errno.noSuchFileOrDirectory) { try h.lookup(f.node, "") }
-        try [UInt8]().withUnsafeBytes { empty in
-            #expect(throws: Errno.noSuchFileOrDirectory) { try h.lookup(.root, FileName(untrustedBytes: empty)) }
+        #expect(throws: Errno.noSuchFileOrDirectory) {
+            try [UInt8]().withUnsafeBytes { empty in try h.lookup(.root, FileName(untrustedBytes: empty)) }
         }
         // The same bytes as a guest view (not NUL-terminated, followed by junk) behave the same.
         let raw: [UInt8] = Array("f/etc".utf8)

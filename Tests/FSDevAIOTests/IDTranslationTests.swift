@@ -139,13 +139,13 @@ import Testing
                                                 buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0))))
         #expect(size == guestACL.count)
         // A forbidden id in an ACL is refused; a malformed ACL is EINVAL; other attributes are not touched.
-        try Self.acl(user: 2000, group: 1001).withUnsafeBytes { value in
-            #expect(throws: Errno.notPermitted) {
+        #expect(throws: Errno.notPermitted) {
+            try Self.acl(user: 2000, group: 1001).withUnsafeBytes { value in
                 try h.call(.setxattr(node: f.node, name: "system.posix_acl_access", value: value, flags: 0)).get()
             }
         }
-        try [UInt8]([2, 0, 0, 0, 9]).withUnsafeBytes { value in
-            #expect(throws: Errno.invalidArgument) {
+        #expect(throws: Errno.invalidArgument) {
+            try [UInt8]([2, 0, 0, 0, 9]).withUnsafeBytes { value in
                 try h.call(.setxattr(node: f.node, name: "system.posix_acl_access", value: value, flags: 0)).get()
             }
         }

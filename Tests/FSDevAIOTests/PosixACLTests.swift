@@ -29,8 +29,8 @@ import Testing
         }
         // The flag is not an XATTR_* flag the host sees; unknown bits are still EINVAL.
         let node = try h.lookup(.root, "asked").node
-        try acl.withUnsafeBytes { value in
-            #expect(throws: Errno.invalidArgument) {
+        #expect(throws: Errno.invalidArgument) {
+            try acl.withUnsafeBytes { value in
                 try h.call(.setxattr(node: node, name: "system.posix_acl_access", value: value, flags: 1 << 20)).get()
             }
         }

@@ -157,6 +157,11 @@ if [ "$MAPPED_SHARE" = mapped ]; then
     check_eq mapped-sgid-before 2660 "$(stat -c %a /tmp/mapped/sgid.txt)"
     check_eq mapped-acl-kill-sgid ok "$(as_user "$PROBE setacl /tmp/mapped/sgid.txt 1001 1003" 2>&1)"
     check_eq mapped-acl-kill-sgid-result 0 "$(( 0$(stat -c %a /tmp/mapped/sgid.txt) & 02000 ))"
+    # --announce-submounts: the host's tmpfs on sub/ is a mount of its own in the guest too, with its own st_dev.
+    if [ "$HOST_SUBMOUNT" = mounted ]; then
+        check_eq mapped-submount-own-device yes \
+            "$([ "$(stat -c %d /tmp/mapped)" != "$(stat -c %d /tmp/mapped/sub/.)" ] && echo yes)"
+    fi
     check mapped-umount umount /tmp/mapped
 fi
 
