@@ -20,9 +20,17 @@ struct DaemonArguments: ParsableCommand {
             Legacy -o options (virtiofsd and libvirt), comma-separated, a doubled comma standing for a comma in a \
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
-            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE; and, because they \
-            ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
-            no_security_label. Any other -o option is an error.
+            no_announce_submounts, allow_direct_io, no_allow_direct_io, posix_acl, no_posix_acl, \
+            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE; and, because they ask for what vhostfsd \
+            does anyway, no_killpriv_v2, no_security_label. security_label is refused; any other -o option is an \
+            error.
+
+            Started by systemd with socket activation (LISTEN_PID, LISTEN_FDS=1), vhostfsd serves the passed \
+            socket when neither --socket-path nor --fd is given.
+
+            Started as an ordinary user (without CAP_SETUID/CAP_SETGID), vhostfsd serves the share with that \
+            user's rights: files the guest creates belong to it, and the start-up log names the root-only \
+            features that are off.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \
             spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
