@@ -84,11 +84,7 @@ extension AIOFSDevice {
         defer { copy.deallocate() }
         // SAFETY: both buffers hold `value.count` bytes; the guest's is read once, here.
         copy.copyMemory(from: value)
-        let uids = options.uidMap
-        let gids = options.gidMap
-        try PosixACLValue.translate(
-            copy, user: { (id) throws(Errno) in try uids.host(forGuest: id) },
-            group: { (id) throws(Errno) in try gids.host(forGuest: id) })
+        try PosixACLValue.translate(copy, uids: options.uidMap, gids: options.gidMap, toHost: true)
         return try body(UnsafeRawBufferPointer(copy))
     }
 
@@ -102,13 +98,10 @@ extension AIOFSDevice {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count, alignment: 8)
         defer { copy.deallocate() }
         let count = try read(copy)
-        let uids = options.uidMap
-        let gids = options.gidMap
         do throws(Errno) {
             try PosixACLValue.translate(
-                UnsafeMutableRawBufferPointer(rebasing: copy[..<count]),
-                user: { (id) throws(Errno) in uids.guest(forHost: id) },
-                group: { (id) throws(Errno) in gids.guest(forHost: id) })
+                UnsafeMutableRawBufferPointer(rebasing: copy[..<count]), uids: options.uidMap, gids: options.gidMap,
+                toHost: false)
         } catch {
             throw .ioError  // the host's own ACL is malformed
         }

@@ -20,6 +20,19 @@ enum PosixACLValue {
         strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0
     }
 
+    /// Rewrites the ids of the ACL in `bytes` in place with `uids` and `gids`, guest to host (`toHost`) or back.
+    static func translate(
+        _ bytes: UnsafeMutableRawBufferPointer, uids: IDMap, gids: IDMap, toHost: Bool
+    ) throws(Errno) {
+        if toHost {
+            try translate(bytes, user: { (id) throws(Errno) in try uids.host(forGuest: id) },
+                          group: { (id) throws(Errno) in try gids.host(forGuest: id) })
+        } else {
+            try translate(bytes, user: { (id) throws(Errno) in uids.guest(forHost: id) },
+                          group: { (id) throws(Errno) in gids.guest(forHost: id) })
+        }
+    }
+
     /// Rewrites the ids of the ACL in `bytes` in place.
     ///
     /// - Parameters:

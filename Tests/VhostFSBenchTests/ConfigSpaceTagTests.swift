@@ -23,22 +23,15 @@ struct ConfigSpaceTagTests {
     /// Starts the debug daemon with `arguments`, connects a front-end that would read the config space, and returns
     /// what it saw.
     func connect(_ arguments: String) throws -> Seen {
-        let root = NSTemporaryDirectory() + "vhostfsd-cfgspace-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: root + "/share", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let process = try FUSEBackendProcess(
-            template: ".build/debug/vhostfsd --socket-path={socket} --shared-dir={dir} " + arguments,
-            socketPath: root + "/vhost.sock", sharedDirectory: root + "/share", logPath: root + "/log")
-        defer { process.stop() }
-        try process.waitForSocket()
         var configuration = FUSEClient.Configuration()
         configuration.readsConfigSpace = true
-        let client = try FUSEClient(socketPath: root + "/vhost.sock", configuration: configuration)
-        defer { client.shutdown() }
-        _ = try client.getattr(FUSEClient.rootNodeID)
-        let features = client.negotiated.protocolFeatures
+        let fixture = try BackendFixture(
+            configuration: configuration, template: BackendFixture.defaultTemplate + " " + arguments)
+        defer { fixture.stop() }
+        _ = try fixture.client.getattr(FUSEClient.rootNodeID)
+        let features = fixture.client.negotiated.protocolFeatures
         return Seen(config: features.contains(.config), multiQueueAndReplyAck: features.contains([.multiQueue, .replyAck]),
-                    tag: client.tag, log: process.logTail(bytes: 8_000))
+                    tag: fixture.client.tag, log: fixture.process.logTail(bytes: 8_000))
     }
 
     @Test func withoutATagNoConfigSpaceIsOfferedAndNoTagIsNamed() throws {
