@@ -219,8 +219,12 @@ struct CommandLineSettings {
         for text in a.translateGID {
             idTranslation.gidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-gid"))
         }
-        for text in a.uidMap { idTranslation.uidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--uid-map")) }
-        for text in a.gidMap { idTranslation.gidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--gid-map")) }
+        for text in a.uidMap {
+            idTranslation.uidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--uid-map"))
+        }
+        for text in a.gidMap {
+            idTranslation.gidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--gid-map"))
+        }
         try idTranslation.validate()
     }
 

@@ -182,7 +182,8 @@ struct DaemonArguments: ParsableCommand {
     // MARK: - Migration (not supported)
 
     @Option(
-        name: .customLong("migration-mode"), help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "mode"))
+        name: .customLong("migration-mode"),
+        help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "mode"))
     var migrationMode: String?
 
     @Option(

@@ -15,7 +15,8 @@ enum IDMapSyntax {
         }
         let kind = text[..<separatorIndex].lowercased()
         let separator = text[separatorIndex]
-        let fields = text[text.index(after: separatorIndex)...].split(separator: separator, omittingEmptySubsequences: false)
+        let fields = text[text.index(after: separatorIndex)...]
+            .split(separator: separator, omittingEmptySubsequences: false)
         let expected = kind == "forbid-guest" ? 2 : 3
         let known = ["guest", "host", "squash-guest", "squash-host", "forbid-guest", "map"]
         guard known.contains(kind) else {

@@ -99,7 +99,8 @@ struct IDMapCase: CustomStringConvertible, Sendable {
          "map:50:15:1: host range [15, 16) overlaps [10, 20) of host:10:0:10"),
         ([], [NamespaceIDRange(inside: 0, outside: 1000, count: 10), NamespaceIDRange(inside: 5, outside: 0, count: 1)],
          ":5:0:1:: namespace range [5, 6) overlaps [0, 10) of :0:1000:10:"),
-        ([], [NamespaceIDRange(inside: 0, outside: 1000, count: 10), NamespaceIDRange(inside: 50, outside: 1009, count: 1)],
+        ([], [NamespaceIDRange(inside: 0, outside: 1000, count: 10),
+              NamespaceIDRange(inside: 50, outside: 1009, count: 1)],
          ":50:1009:1:: host range [1009, 1010) overlaps [1000, 1010) of :0:1000:10:"),
         ([], [NamespaceIDRange(inside: 0, outside: 0, count: 0)], ":0:0:0:: the count must be at least 1"),
     ]
@@ -126,7 +127,8 @@ struct IDMapCase: CustomStringConvertible, Sendable {
         var acl: [UInt8] = [2, 0, 0, 0] + entry(0x01, 6, undefined) + entry(0x02, 4, 1000) + entry(0x04, 4, undefined)
             + entry(0x08, 4, 2000) + entry(0x10, 4, undefined) + entry(0x20, 0, undefined)
         try acl.withUnsafeMutableBytes { bytes in
-            try PosixACLValue.translate(bytes, user: { (id) throws(Errno) in id + 1 }, group: { (id) throws(Errno) in id + 2 })
+            try PosixACLValue.translate(
+                bytes, user: { (id) throws(Errno) in id + 1 }, group: { (id) throws(Errno) in id + 2 })
         }
         #expect(acl == [2, 0, 0, 0] + entry(0x01, 6, undefined) + entry(0x02, 4, 1001) + entry(0x04, 4, undefined)
             + entry(0x08, 4, 2002) + entry(0x10, 4, undefined) + entry(0x20, 0, undefined))
@@ -134,7 +136,8 @@ struct IDMapCase: CustomStringConvertible, Sendable {
             var copy = bad
             #expect(throws: Errno.invalidArgument, "\(bad)") {
                 try copy.withUnsafeMutableBytes { bytes in
-                    try PosixACLValue.translate(bytes, user: { (id) throws(Errno) in id }, group: { (id) throws(Errno) in id })
+                    try PosixACLValue.translate(
+                        bytes, user: { (id) throws(Errno) in id }, group: { (id) throws(Errno) in id })
                 }
             }
         }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct EffectiveCapabilitiesTests {
     @Test func parsesTheCapEffLine() {
-        let status = Array("Name:\tvhostfsd\nCapInh:\t0000000000000000\nCapEff:\t00000000000000c5\nCapBnd:\tffff\n".utf8)
+        let status = Array(
+            "Name:\tvhostfsd\nCapInh:\t0000000000000000\nCapEff:\t00000000000000c5\nCapBnd:\tffff\n".utf8)
         #expect(EffectiveCapabilities.parse(status: status) == [.chown, .dacReadSearch, .setgid, .setuid])
         #expect(EffectiveCapabilities.parse(status: Array("CapEff:\t000001fffeffffff\n".utf8))?
             .contains([.chown, .dacOverride, .dacReadSearch, .fowner, .fsetid, .setgid, .setuid, .mknod]) == true)

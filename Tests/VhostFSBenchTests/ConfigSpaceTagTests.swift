@@ -30,8 +30,9 @@ struct ConfigSpaceTagTests {
         defer { fixture.stop() }
         _ = try fixture.client.getattr(FUSEClient.rootNodeID)
         let features = fixture.client.negotiated.protocolFeatures
-        return Seen(config: features.contains(.config), multiQueueAndReplyAck: features.contains([.multiQueue, .replyAck]),
-                    tag: fixture.client.tag, log: fixture.process.logTail(bytes: 8_000))
+        return Seen(
+            config: features.contains(.config), multiQueueAndReplyAck: features.contains([.multiQueue, .replyAck]),
+            tag: fixture.client.tag, log: fixture.process.logTail(bytes: 8_000))
     }
 
     @Test func withoutATagNoConfigSpaceIsOfferedAndNoTagIsNamed() throws {

@@ -39,6 +39,7 @@ struct SocketActivationProcessTests {
         let log = process.logTail(bytes: 8_000)
         #expect(log.contains("on inherited socket fd 3"), "\(log)")
         let status = process.stop(graceMilliseconds: 10_000)
-        #expect(status.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } == true, "wait status \(String(describing: status))")
+        #expect(status.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } == true,
+                "wait status \(String(describing: status))")
     }
 }

@@ -75,7 +75,8 @@ import Testing
         CommandLineCase(["--translate-uid=map:0:4294967290:10"],
                         "--translate-uid: map:0:4294967290:10: 4294967290 + 10 goes past 4294967295"),
         CommandLineCase(["--translate-uid=squash-guest:0:1:100", "--translate-uid=guest:50:7:1"],
-                        "--translate-uid: guest:50:7:1: guest range [50, 51) overlaps [0, 100) of squash-guest:0:1:100"),
+                        "--translate-uid: guest:50:7:1: guest range [50, 51) overlaps [0, 100) of "
+                            + "squash-guest:0:1:100"),
         CommandLineCase(["--translate-gid=map:0:10:5", "--translate-gid=squash-host:12:0:1"],
                         "--translate-gid: squash-host:12:0:1: host range [12, 13) overlaps [10, 15) of map:0:10:5"),
         CommandLineCase(["--uid-map=0:1000:1"],

@@ -50,7 +50,9 @@ import Testing
         ])
         #expect(c.fsdevOptions.directIO && c.fsdevOptions.preservesNoatime)
         #expect(c.virtioFS.fuse.directIOAllowMmap)
-        let acl = try configuration(["--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)", "--posix-acl"])
+        let acl = try configuration([
+            "--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)", "--posix-acl",
+        ])
         #expect(acl.xattr && acl.fsdevOptions.extendedAttributes && acl.virtioFS.fuse.posixACL)
         #expect(acl.summary.contains("xattr on") && acl.summary.contains("POSIX ACLs"))
         let plain = try configuration(["--socket-path=\(fixture.socketPath)", "--shared-dir=\(fixture.share)"])
