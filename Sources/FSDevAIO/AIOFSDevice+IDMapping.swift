@@ -95,6 +95,7 @@ extension AIOFSDevice {
         _ read: (UnsafeMutableRawBufferPointer) throws(Errno) -> Int
     ) throws(Errno) -> Int {
         guard translatesIDs, PosixACLValue.isACL(name), buffer.count > 0 else { return try read(buffer) }
+        // SAFETY: the private buffer lives until the defer; `read` writes at most its size and returns the count.
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count, alignment: 8)
         defer { copy.deallocate() }
         let count = try read(copy)

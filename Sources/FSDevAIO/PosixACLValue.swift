@@ -46,6 +46,8 @@ enum PosixACLValue {
         _ bytes: UnsafeMutableRawBufferPointer, user: (UInt32) throws(Errno) -> UInt32,
         group: (UInt32) throws(Errno) -> UInt32
     ) throws(Errno) {
+        // SAFETY: every load and store below is at an offset the loop keeps within `bytes` (the size is checked to be
+        // the header plus whole entries first); unaligned access is used, as the buffer has no alignment.
         guard bytes.count >= headerSize, (bytes.count - headerSize) % entrySize == 0,
             UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == version
         else { throw .invalidArgument }
