@@ -32,7 +32,15 @@ public enum DaemonLauncher {
         } else {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
-        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: configuration.fsdevOptions)
+        var fsdevOptions = configuration.fsdevOptions
+        // Decided after any sandbox is entered (a user namespace grants capabilities, a capability drop takes them).
+        let privileges = DaemonPrivileges.current()
+        fsdevOptions.switchesCredentials = privileges.switchesCredentials
+        if let notice = privileges.notice { logger.notice("\(notice)") }
+        // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
+        (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
+            namespaceEntered: false, overflowUID: overflowID("uid"), overflowGID: overflowID("gid"))
+        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: fsdevOptions)
         let device = VirtioFSDevice(
             fsdev: fsdev, reactors: reactors, configuration: configuration.virtioFS,
             logger: Logger(label: "vhostfsd.virtio-fs"))
@@ -57,11 +65,13 @@ public enum DaemonLauncher {
 
         logger.info("\(configuration.summary)")
         if case .socketPath(let path) = configuration.listen {
+            // QEMU sets the tag the guest sees; without --tag the daemon has none to suggest.
+            let tag = configuration.tag ?? "TAG"
             let qemu =
                 "qemu-system-x86_64 ... -object memory-backend-memfd,id=mem,size=4G,share=on "
                 + "-numa node,memdev=mem -chardev socket,id=vfs,path=\(path) "
-                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(configuration.tag)"
-            let mount = "mount -t virtiofs \(configuration.tag) /mnt"
+                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(tag)"
+            let mount = "mount -t virtiofs \(tag) /mnt"
             logger.info("waiting for a vhost-user front-end on \(path): \(qemu); in the guest: \(mount)")
         }
         server.serve(backend: device)
@@ -71,6 +81,15 @@ public enum DaemonLauncher {
         if case .socketPath(let path) = configuration.listen { unlink(path) }
         logger.info("stopped")
         exit(0)
+    }
+
+    /// The id an unmapped user (`kind` "uid") or group ("gid") id shows as in a user namespace: the kernel's
+    /// `/proc/sys/kernel/overflow<kind>`, 65534 when it cannot be read.
+    static func overflowID(_ kind: String) -> UInt32 {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/overflow\(kind)", encoding: .utf8),
+            let value = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 65534 }
+        return value
     }
 
     /// Blocks the termination signals in the calling thread (and so in every thread it starts afterwards) and
@@ -110,10 +129,13 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
-        return AIOFSOptions(
+        var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads)
+            directIO: allowDirectIO, inlineCachedReads: inlineReads)
+        options.preservesNoatime = preserveNoatime
+        options.announcesSubmounts = announceSubmounts
+        return options
     }
 
     /// The virtio-fs device's offer.
@@ -125,6 +147,8 @@ extension DaemonConfiguration {
         fuse.flockLocks = flock
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
+        fuse.directIOAllowMmap = allowMmap
+        fuse.posixACL = posixACL
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }
