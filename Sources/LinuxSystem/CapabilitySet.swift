@@ -41,6 +41,19 @@ public struct CapabilitySet: OptionSet, Hashable, Sendable, CustomStringConverti
     /// The names joined with commas, or "none".
     public var description: String { isEmpty ? "none" : memberNames.joined(separator: ",") }
 
+    /// The set in the `CapEff:` line of a `/proc/<pid>/status` text (another process's, or this one's outside the
+    /// sandbox), nil when there is none or it is not hex. For the calling thread use `ThreadCapabilities.current()`,
+    /// which needs no /proc.
+    public static func parse(status: [UInt8]) -> CapabilitySet? {
+        for line in status.split(separator: UInt8(ascii: "\n")) {
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("CapEff:") else { continue }
+            let hex = text.dropFirst("CapEff:".count).drop { $0 == " " || $0 == "\t" }
+            return UInt64(hex, radix: 16).map(CapabilitySet.init(rawValue:))
+        }
+        return nil
+    }
+
     public static let chown = CapabilitySet(number: 0)
     public static let dacOverride = CapabilitySet(number: 1)
     public static let dacReadSearch = CapabilitySet(number: 2)

@@ -30,13 +30,14 @@ public enum DaemonLauncher {
         let signals = blockTerminationSignals()
         let (listener, socketFile) = try DaemonSocket.open(configuration)
         warmUpBeforeSandbox(configuration)
+        // Read while /proc is in reach.
+        let overflowIDs = (uid: overflowID("uid"), gid: overflowID("gid"))
         let confinement = try DaemonSandbox.enter(
             configuration.sandbox, sharedDirectory: configuration.sharedDirectory, readOnly: configuration.readOnly,
-            listener: listener,
-            socketFile: socketFile, signals: signals, logger: logger)
+            listener: listener, socketFile: socketFile, signals: signals, logger: logger)
         do {
             try serve(configuration, listener: listener, socketFile: socketFile, confinement: confinement,
-                      signals: signals, logger: logger)
+                      overflowIDs: overflowIDs, signals: signals, logger: logger)
         } catch {
             // A supervisor removes the socket when the daemon ends; without one the daemon does it.
             if !confinement.supervised { socketFile?.removeIfUnchanged() }
@@ -47,7 +48,8 @@ public enum DaemonLauncher {
     /// The daemon once confined: capabilities, seccomp, reactors, the device, then front-ends until a signal.
     private static func serve(
         _ configuration: DaemonConfiguration, listener: UnixSocket, socketFile: DaemonSocket.CreatedFile?,
-        confinement: DaemonSandbox.Confinement, signals: sigset_t, logger: Logger
+        confinement: DaemonSandbox.Confinement, overflowIDs: (uid: UInt32, gid: UInt32), signals: sigset_t,
+        logger: Logger
     ) throws -> Never {
         let capabilities = try DaemonCapabilities.restrict(with: configuration.capabilityChanges)
         let seccomp = try SeccompPolicy.install(
@@ -61,8 +63,16 @@ public enum DaemonLauncher {
         } else {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
+        var fsdevOptions = configuration.fsdevOptions
+        // Decided after the sandbox is entered and capabilities are dropped (a capability drop takes them).
+        let privileges = DaemonPrivileges.current()
+        fsdevOptions.switchesCredentials = privileges.switchesCredentials
+        if let notice = privileges.notice { logger.notice("\(notice)") }
+        // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
+        (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
+            namespaceEntered: false, overflowUID: overflowIDs.uid, overflowGID: overflowIDs.gid)
         let fsdev = try AIOFSDevice(
-            rootPath: confinement.rootPath, options: configuration.fsdevOptions, procSelfFD: confinement.procSelfFD)
+            rootPath: confinement.rootPath, options: fsdevOptions, procSelfFD: confinement.procSelfFD)
         let device = VirtioFSDevice(
             fsdev: fsdev, reactors: reactors, configuration: configuration.virtioFS,
             logger: Logger(label: "vhostfsd.virtio-fs"))
@@ -88,11 +98,13 @@ public enum DaemonLauncher {
 
         logger.info("\(configuration.summary)")
         if case .socketPath(let path) = configuration.listen {
+            // QEMU sets the tag the guest sees; without --tag the daemon has none to suggest.
+            let tag = configuration.tag ?? "TAG"
             let qemu =
                 "qemu-system-x86_64 ... -object memory-backend-memfd,id=mem,size=4G,share=on "
                 + "-numa node,memdev=mem -chardev socket,id=vfs,path=\(path) "
-                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(configuration.tag)"
-            let mount = "mount -t virtiofs \(configuration.tag) /mnt"
+                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(tag)"
+            let mount = "mount -t virtiofs \(tag) /mnt"
             logger.info("waiting for a vhost-user front-end on \(path): \(qemu); in the guest: \(mount)")
         }
         server.serve(backend: device, onConnection: { _ in debugOnConnection(configuration) })
@@ -102,6 +114,15 @@ public enum DaemonLauncher {
         if !confinement.supervised { socketFile?.removeIfUnchanged() }
         logger.info("stopped")
         exit(0)
+    }
+
+    /// The id an unmapped user (`kind` "uid") or group ("gid") id shows as in a user namespace: the kernel's
+    /// `/proc/sys/kernel/overflow<kind>`, 65534 when it cannot be read.
+    static func overflowID(_ kind: String) -> UInt32 {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/overflow\(kind)", encoding: .utf8),
+            let value = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 65534 }
+        return value
     }
 
     /// Blocks the termination signals in the calling thread (and so in every thread it starts afterwards) and
@@ -188,7 +209,9 @@ extension DaemonConfiguration {
         var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads)
+            directIO: allowDirectIO, inlineCachedReads: inlineReads)
+        options.preservesNoatime = preserveNoatime
+        options.announcesSubmounts = announceSubmounts
         #if DEBUG
         options.unconfinedLookupForTesting = debug.unconfinedLookup
         #endif
@@ -204,6 +227,8 @@ extension DaemonConfiguration {
         fuse.flockLocks = flock
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
+        fuse.directIOAllowMmap = allowMmap
+        fuse.posixACL = posixACL
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }

@@ -388,7 +388,8 @@ struct CommandLineFixture {
             #expect(help.contains(option), "help lacks \(option)")
         }
         for defaultText in [
-            "(default: vhostfs)", "(default: auto)", "(default: 1)", "(default: 1024)", "(default: 1M)",
+            "(default: none, the front-end's tag)", "(default: auto)", "(default: 1)", "(default: 1024)",
+            "(default: 1M)",
             "(default: adaptive)", "(default: 100)", "(default: info)", "(default: 0)", "(default: namespace)",
             "(default: kill)",
             "(default: off)", "(default: one reactor",

@@ -11,7 +11,7 @@ import Testing
         let c = try DaemonConfiguration(listen: .socketPath("\(share.path)/s.sock"), sharedDirectory: share.path)
         #expect(c.listen == .socketPath("\(share.path)/s.sock"))
         #expect(c.sharedDirectory == share.path)
-        #expect(c.tag == "vhostfs")
+        #expect(c.tag == nil, "without --tag the front-end sets the tag")
         #expect(c.cache == .auto)
         #expect(!c.writeback && !c.xattr && !c.readOnly && !c.posixLocks && !c.flock && !c.announceSubmounts)
         #expect(c.readdirplus)
@@ -126,7 +126,7 @@ import Testing
             try DaemonConfiguration(listen: .socketPath("\(tree.path)/s"), sharedDirectory: tree.path, tag: tag)
         }
         #expect(try make("a").tag == "a")
-        #expect(try make(String(repeating: "t", count: 36)).tag.utf8.count == 36)
+        #expect(try make(String(repeating: "t", count: 36)).tag?.utf8.count == 36)
         #expect(try make("é-partage").tag == "é-partage")
         let tooLong = String(repeating: "t", count: 37)
         #expect(throws: DaemonConfigurationError("--tag: the tag is empty")) { try make("") }
@@ -138,7 +138,7 @@ import Testing
             try make(tooLong)
         }
         // 18 two-byte characters: 36 bytes fit; 19 do not.
-        #expect(try make(String(repeating: "é", count: 18)).tag.count == 18)
+        #expect(try make(String(repeating: "é", count: 18)).tag?.count == 18)
         #expect(throws: DaemonConfigurationError.self) { try make(String(repeating: "é", count: 19)) }
     }
 
@@ -219,6 +219,9 @@ import Testing
             try DaemonConfiguration(listen: .inheritedFD(socket.fd), sharedDirectory: tree.path)
         }
         #expect(d.summary.contains("on inherited socket fd"))
+        // Without --tag the summary names no tag: the guest sees the one QEMU sets.
+        #expect(d.summary.hasPrefix("Sharing \(tree.path) on inherited socket fd"), "\(d.summary)")
+        #expect(!d.summary.contains("tag"))
         #expect(d.summary.contains("1 request queue (plus hiprio) of up to 1024 entries, max_write 1 MiB"))
         #expect(d.summary.contains("1 reactor (default placement), adaptive polling (spin 100 us, then sleep)"))
     }
