@@ -44,7 +44,9 @@ enum DaemonSandbox {
         init(_ mode: DaemonConfiguration.Sandbox, _ step: String, reason: String) {
             let hint =
                 switch mode {
-                case .namespace: " (where namespaces are not allowed, --sandbox=chroot is the fallback)"
+                case .namespace:
+                    " (namespaces need root or CAP_SYS_ADMIN; --sandbox=chroot is the fallback where they are not "
+                        + "allowed, --sandbox=none runs without a sandbox)"
                 case .chroot, .none: ""
                 }
             description = "cannot enter the \(mode.rawValue) sandbox: \(step): \(reason)\(hint)"
