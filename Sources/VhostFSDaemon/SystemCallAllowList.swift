@@ -69,12 +69,12 @@ enum SystemCallAllowList {
         Row("exit", "thread exit; seen"),
         Row("exit_group", "process exit; seen"),
         Row("gettid", "reactor ownership checks; seen"),
-        Row("getpid", "raise/abort on a fatal error; code"),
+        Row("getpid", "glibc's syslog (LOG_PID), raise/abort; seen"),
         Row("tgkill", "raise/abort on a fatal error; code"),
         Row("sched_getaffinity", "CPU counts inside the sandbox (no /sys); code"),
         Row("sched_setaffinity", "pinning reactors to --reactor-cpus; code"),
         Row("prctl", "thread names (PR_SET_NAME), seen; the KILLPRIV_V2 capability switch, planned"),
-        Row("capget", "the KILLPRIV_V2 switch drops CAP_FSETID around guest writes, per thread; planned"),
+        Row("capget", "what the daemon may do, read at start (seen); the KILLPRIV_V2 switch (planned)"),
         Row("capset", "the KILLPRIV_V2 switch drops CAP_FSETID around guest writes, per thread; planned"),
         Row("rt_sigaction", "glibc's first pthread_create; seen"),
         Row("rt_sigprocmask", "signal masks of new threads; seen"),
@@ -104,7 +104,7 @@ enum SystemCallAllowList {
         Row("sendto", "send(2), --syslog (glibc's syslog); code"),
         Row("shutdown", "refusing a second front-end; code"),
         Row("socket", "glibc's syslog reconnects after syslogd restarts: refused, so the message is dropped "
-            + "instead of the daemon; code", answer: .errno(EACCES)),
+            + "instead of the daemon; seen", answer: .errno(EACCES)),
         Row("connect", "as socket; code", answer: .errno(EACCES)),
 
         // MARK: Descriptors and data (the passthrough device, libaio, cold-read helpers)
@@ -141,7 +141,7 @@ enum SystemCallAllowList {
         Row("open_by_handle_at", "nodes kept as file handles; planned"),
         Row("name_to_handle_at", "nodes kept as file handles; planned"),
         Row("newfstatat", "GETATTR, LOOKUP; seen"),
-        Row("statx", "STATX; code"),
+        Row("statx", "STATX, mount ids for --announce-submounts; seen"),
         Row("fstatfs", "STATFS; seen"),
         Row("getdents64", "READDIR, READDIRPLUS; seen"),
         Row("readlinkat", "READLINK; seen"),
