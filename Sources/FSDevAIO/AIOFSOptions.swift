@@ -50,6 +50,12 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Pass a guest's O_NOATIME through to the host (`--preserve-noatime`). Off: stripped, as virtiofsd does,
     /// because O_NOATIME on a file the daemon's user does not own fails with EPERM when it runs unprivileged.
     public var preservesNoatime = false
+    #if DEBUG
+    /// Debug builds only, for the sandbox tests: LOOKUP follows symbolic links and ".." is neither clamped at the
+    /// root nor checked to stay beneath it. This switches the passthrough's own path discipline off, to show that
+    /// the daemon's sandbox alone keeps a hostile front-end inside the share. Release builds have no such switch.
+    public var unconfinedLookupForTesting = false
+    #endif
 
     /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
     /// queue depth 256, copies in 64 MiB chunks.

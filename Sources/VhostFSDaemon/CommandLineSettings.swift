@@ -24,6 +24,12 @@ struct CommandLineSettings {
     private var logDestination = CommandLineSetting<DaemonConfiguration.LogDestination>()
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
+    private var seccomp = CommandLineSetting<DaemonConfiguration.SeccompMode>()
+    private var capabilityChanges = CommandLineSetting<DaemonConfiguration.CapabilityChanges>()
+    private var socketGroup = CommandLineSetting<DaemonConfiguration.SocketGroup>()
+    #if DEBUG
+    private var debug = DaemonConfiguration.DebugOptions()
+    #endif
     private var idTranslation = IDTranslationSettings.none
     private var allowDirectIO = CommandLineSetting<Bool>()
     private var preserveNoatime = CommandLineSetting<Bool>()
@@ -77,7 +83,7 @@ struct CommandLineSettings {
             throw DaemonConfigurationError(
                 "\(spelling) applies only to --poll-mode=adaptive, not --poll-mode=\(mode.rawValue)")
         }
-        return try DaemonConfiguration(
+        var configuration = try DaemonConfiguration(
             listen: listen,
             sharedDirectory: shared,
             tag: tag.value,
@@ -99,7 +105,10 @@ struct CommandLineSettings {
             logLevel: logLevel.value ?? .info,
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
-            sandbox: sandbox.value ?? .none,
+            sandbox: sandbox.value ?? .namespace,
+            seccomp: seccomp.value ?? .kill,
+            capabilityChanges: capabilityChanges.value ?? DaemonConfiguration.CapabilityChanges(),
+            socketGroup: socketGroup.value,
             idTranslation: idTranslation,
             allowDirectIO: allowDirectIO.value ?? false,
             preserveNoatime: preserveNoatime.value ?? false,
@@ -107,6 +116,10 @@ struct CommandLineSettings {
             posixACL: posixACL.value ?? false,
             allowedCPUs: allowedCPUs
         )
+        #if DEBUG
+        configuration.debug = debug
+        #endif
+        return configuration
     }
 
     // MARK: - Long options
@@ -117,7 +130,8 @@ struct CommandLineSettings {
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox),
+            ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
+            ("--socket-group", a.socketGroup),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")
@@ -181,6 +195,24 @@ struct CommandLineSettings {
             try threadPoolSize.set(value, by: "--thread-pool-size")
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
+        if let text = a.seccomp {
+            guard let mode = DaemonConfiguration.SeccompMode(rawValue: text) else {
+                throw .option("--seccomp", "\(text) is not one of kill, log, trap, none")
+            }
+            try seccomp.set(mode, by: "--seccomp")
+        }
+        if let text = a.modcaps {
+            try capabilityChanges.set(
+                try DaemonConfiguration.CapabilityChanges.parse(text, option: "--modcaps"), by: "--modcaps")
+        }
+        if let text = a.socketGroup {
+            try socketGroup.set(
+                try DaemonConfiguration.SocketGroup.resolve(text, option: "--socket-group"), by: "--socket-group")
+        }
+        #if DEBUG
+        debug = DaemonConfiguration.DebugOptions(
+            unconfinedLookup: a.debugUnconfinedLookup, forbiddenSystemCall: a.debugForbiddenSyscall)
+        #endif
         try applyIDTranslation(a)
         try applyVirtiofsdOptions(a)
     }
@@ -246,6 +278,9 @@ struct CommandLineSettings {
                 try logLevel.set(try Self.logLevel(value, option: spelling), by: spelling)
             case "sandbox":
                 try sandbox.set(try Self.sandbox(value, option: spelling), by: spelling)
+            case "modcaps":
+                try capabilityChanges.set(
+                    try DaemonConfiguration.CapabilityChanges.parse(value, option: spelling), by: spelling)
             case _ where Self.compatFlags.contains(name):
                 throw .option(spelling, "takes no value, but \(value) was given")
             default:
@@ -254,7 +289,7 @@ struct CommandLineSettings {
             return
         }
         switch name {
-        case "source", "cache", "log_level", "loglevel", "sandbox":
+        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps":
             throw .option(spelling, "missing value (expected \(name)=...)")
         case "xattr", "no_xattr": try xattr.set(name == "xattr", by: spelling)
         case "writeback", "no_writeback": try writeback.set(name == "writeback", by: spelling)

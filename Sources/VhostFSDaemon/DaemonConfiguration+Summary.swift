@@ -26,18 +26,19 @@ extension DaemonConfiguration {
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
             + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
-            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)"
+            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue), seccomp \(seccomp.rawValue)"
+            + (capabilityChanges == CapabilityChanges() ? "" : ", capability changes \(capabilityChanges)")
+            + (socketGroup.map { ", socket group \($0)" } ?? "")
             + (idTranslation.isEmpty ? "" : "; \(idTranslation.summary)") + guestFlagSummary + "."
     }
 
     /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.
     public var warnings: [String] {
         var result: [String] = []
-        if sandbox != .none {
+        if sandbox == .none {
             result.append(
-                "--sandbox=\(sandbox.rawValue) is not implemented: running without a sandbox; confinement to "
-                    + "\(sharedDirectory) rests on the passthrough device (O_PATH descriptors, one validated "
-                    + "component at a time, O_NOFOLLOW, RESOLVE_BENEATH)")
+                "--sandbox=none: no sandbox; confinement to \(sharedDirectory) rests on the passthrough device alone "
+                    + "(O_PATH descriptors, one validated component at a time, O_NOFOLLOW)")
         }
         if threadPoolSize > 0 {
             result.append(

@@ -81,8 +81,18 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// virtiofsd's `--thread-pool-size`: accepted for compatibility and unused, because requests run on the
     /// reactors and never on a thread pool. Any non-negative value. Default 0.
     public let threadPoolSize: Int
-    /// The sandbox requested; only `.none` is implemented (see `Sandbox`). Default `.none`.
+    /// The sandbox the daemon enters before it serves (see `Sandbox`). Default `.namespace`, as in virtiofsd.
     public let sandbox: Sandbox
+    /// What the seccomp filter does with a system call outside the allow-list. Default `.kill`, as in virtiofsd.
+    public let seccomp: SeccompMode
+    /// Changes to the capabilities the daemon keeps (`--modcaps`). Default none.
+    public let capabilityChanges: CapabilityChanges
+    /// The group owning the created socket, whose mode is 0660 (`--socket-group`); nil for the daemon's own group.
+    public let socketGroup: SocketGroup?
+    #if DEBUG
+    /// Test switches of debug builds (hidden `--debug-*` options).
+    public var debug = DebugOptions()
+    #endif
     /// uid/gid translation between guest and host (`--translate-uid`/`--translate-gid`, `--uid-map`/`--gid-map`).
     /// Default: none, ids cross unchanged.
     public let idTranslation: IDTranslationSettings
@@ -133,7 +143,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         logLevel: LogLevel = .info,
         logDestination: LogDestination = .standardError,
         threadPoolSize: Int = 0,
-        sandbox: Sandbox = .none,
+        sandbox: Sandbox = .namespace,
+        seccomp: SeccompMode = .kill,
+        capabilityChanges: CapabilityChanges = CapabilityChanges(),
+        socketGroup: SocketGroup? = nil,
         idTranslation: IDTranslationSettings = .none,
         allowDirectIO: Bool = false,
         preserveNoatime: Bool = false,
@@ -174,6 +187,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try Self.validateThreadPoolSize(threadPoolSize, option: "--thread-pool-size")
         self.threadPoolSize = threadPoolSize
         self.sandbox = sandbox
+        self.seccomp = seccomp
+        self.capabilityChanges = capabilityChanges
+        try Self.validateSocketGroup(socketGroup, listen: listen)
+        self.socketGroup = socketGroup
         try idTranslation.validate()
         self.idTranslation = idTranslation
         self.allowDirectIO = allowDirectIO

@@ -13,13 +13,14 @@ struct DaemonPrivileges: Sendable, Hashable {
     var userID: UInt32
     var groupID: UInt32
     /// Its effective capabilities.
-    var capabilities: EffectiveCapabilities
+    var capabilities: CapabilitySet
 
-    /// The calling thread's identity and capabilities; no capabilities if /proc cannot tell.
+    /// The calling thread's identity and effective capabilities (capget: no /proc needed, so it works inside the
+    /// sandbox); no capabilities if capget fails.
     static func current() -> DaemonPrivileges {
         DaemonPrivileges(
             userID: UInt32(geteuid()), groupID: UInt32(getegid()),
-            capabilities: (try? EffectiveCapabilities.current()) ?? [])
+            capabilities: (try? ThreadCapabilities.current().effective) ?? [])
     }
 
     /// Creation under the guest caller's ids (CAP_SETUID and CAP_SETGID).

@@ -136,6 +136,11 @@ extension EndToEndTests {
         report.expectAll(Self.errorChecks(hostSubmount: hostSubmount)
                             + (backend.translatesIDs ? mappedChecks : []),
                          context: "back-end logs:\n" + backends.map { $0.log.suffix(3000) }.joined(separator: "\n"))
+        if backend.name == "vhostfsd" {
+            // The suite runs the daemon as operators do: with its default sandbox, seccomp filter and capabilities.
+            #expect(server.log.contains("sandbox namespace: \(share.root) is the root"), "\(server.log.prefix(2000))")
+            #expect(server.log.contains("seccomp kill outside an allow-list"), "\(server.log.prefix(2000))")
+        }
 
         // Nothing of the host outside the share reached the guest, and nothing the guest did landed outside it.
         #expect(!result.consoleLog.contains(share.secret), "the guest read the marker outside the share")

@@ -183,7 +183,7 @@ import Testing
     static let badCases: [CommandLineCase] = [
         CommandLineCase(["-o", "bogus"], "-o bogus: unknown or unsupported option"),
         CommandLineCase(["-o", "xattr,bogus"], "-o bogus: unknown or unsupported option"),
-        CommandLineCase(["-o", "modcaps=+sys_admin"], "-o modcaps=+sys_admin: unknown or unsupported option"),
+        CommandLineCase(["-o", "modcaps=+sys_bogus"], "-o modcaps: sys_bogus is not a capability name"),
         CommandLineCase(
             ["-o", "xattrmap=:map::user.virtiofs.:"], "-o xattrmap=:map::user.virtiofs.:: unknown or unsupported option"
         ),

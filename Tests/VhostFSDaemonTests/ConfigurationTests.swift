@@ -20,7 +20,9 @@ import Testing
         #expect(c.pollMode == .adaptive && c.pollMicroseconds == 100)
         #expect(c.queues == 1 && c.queueSize == 1024 && c.maxWrite == 1 << 20)
         #expect(c.logLevel == .info && c.logDestination == .standardError)
-        #expect(c.threadPoolSize == 0 && c.sandbox == .none)
+        #expect(c.threadPoolSize == 0 && c.sandbox == .namespace)
+        #expect(c.seccomp == .kill && c.capabilityChanges == DaemonConfiguration.CapabilityChanges())
+        #expect(c.socketGroup == nil)
         #expect(c.warnings.isEmpty)
     }
 
@@ -208,7 +210,7 @@ import Testing
             "Sharing \(tree.path) as tag \"share\" on socket \(tree.path)/s.sock", "cache always", "writeback on",
             "xattr on", "read-only", "POSIX locks on the host", "flock local to the guest", "READDIRPLUS on",
             "submounts not announced", "2 request queues (plus hiprio) of up to 256 entries", "max_write 128 KiB",
-            "2 reactors pinned to CPU 0,1", "busy polling", "log level debug to stderr", "sandbox none",
+            "2 reactors pinned to CPU 0,1", "busy polling", "log level debug to stderr", "sandbox namespace, seccomp kill",
         ] {
             #expect(s.contains(part), "summary lacks \(part): \(s)")
         }
@@ -228,14 +230,15 @@ import Testing
         let tree = try TemporaryDirectory()
         let listen = DaemonConfiguration.Listen.socketPath("\(tree.path)/s")
         let chroot = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, sandbox: .chroot)
-        #expect(chroot.warnings.count == 1)
-        #expect(
-            chroot.warnings.first?.hasPrefix("--sandbox=chroot is not implemented: running without a sandbox") == true)
+        #expect(chroot.warnings.isEmpty)
+        let none = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, sandbox: .none)
+        #expect(none.warnings.count == 1)
+        #expect(none.warnings.first?.hasPrefix("--sandbox=none: no sandbox; confinement to") == true)
         let pool = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, threadPoolSize: 4)
         #expect(
             pool.warnings == ["--thread-pool-size=4 is ignored: requests run on the reactors, never on a thread pool"])
         let both = try DaemonConfiguration(
-            listen: listen, sharedDirectory: tree.path, threadPoolSize: 1, sandbox: .namespace)
+            listen: listen, sharedDirectory: tree.path, threadPoolSize: 1, sandbox: .none)
         #expect(both.warnings.count == 2)
     }
 }

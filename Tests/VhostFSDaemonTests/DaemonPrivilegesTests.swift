@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func rootWithEverythingSaysNothingAndReducedRootSaysWhat() {
-        let all: EffectiveCapabilities = [.chown, .dacOverride, .dacReadSearch, .fowner, .fsetid, .setgid, .setuid,
+        let all: CapabilitySet = [.chown, .dacOverride, .dacReadSearch, .fowner, .fsetid, .setgid, .setuid,
                                           .mknod]
         let root = DaemonPrivileges(userID: 0, groupID: 0, capabilities: all)
         #expect(root.switchesCredentials && root.opensFileHandles)
