@@ -70,8 +70,9 @@ enum DaemonSandbox {
 
         /// The advice for a step of the namespace sandbox inside a user namespace of its own.
         static let rootlessHint =
-            "an ordinary user's namespace sandbox runs in a user namespace of its own; where that cannot be set up, "
-            + "start as root, or use --sandbox=none"
+            "an ordinary user's namespace sandbox runs in a user namespace of its own, whose capabilities AppArmor "
+            + "(kernel.apparmor_restrict_unprivileged_userns=1) or a container's policy may deny; start as root, or "
+            + "use --sandbox=none"
     }
 
     /// Enters `mode`. In the parent of a sandbox this never returns: it becomes the supervisor.
