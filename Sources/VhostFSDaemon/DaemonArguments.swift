@@ -312,9 +312,9 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("sandbox"),
         help: ArgumentHelp(
-            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root; an ordinary "
-                + "user's daemon enters a user namespace of its own first), chroot (where namespaces are not "
-                + "allowed; weaker; root only) or none. Start-up fails if it cannot be entered. (default: namespace)",
+            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root; as an "
+                + "ordinary user, in a user namespace of its own), chroot (where namespaces are not allowed; "
+                + "weaker; root only) or none. Start-up fails if it cannot be entered. (default: namespace)",
             valueName: "mode"))
     var sandbox: String?
 

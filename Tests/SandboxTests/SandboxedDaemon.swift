@@ -45,8 +45,7 @@ final class SandboxedDaemon {
         var prefix = prefix
         if let user {
             executable = root + "/vhostfsd"
-            try FileManager.default.copyItem(atPath: Self.executable, toPath: executable)
-            chmod(executable, 0o755)
+            try FUSEBackendProcess.copyExecutable(Self.executable, to: executable)
             for directory in [root, share] { chown(directory, user.uid, user.gid) }
             prefix += (prefix.isEmpty ? "" : " ") + "setpriv --reuid=\(user.uid) --regid=\(user.gid) --clear-groups"
         }
