@@ -75,7 +75,8 @@ final class IDMapHelper {
         guard termination != .exited(0) || !text.isEmpty else { return }
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let step = lines.first ?? "newuidmap/newgidmap"
-        let reason = lines.count > 1 ? lines.dropFirst().joined(separator: "; ") : "the helper ended with \(termination)"
+        let reason =
+            lines.count > 1 ? lines.dropFirst().joined(separator: "; ") : "the helper ended with \(termination)"
         throw DaemonSandbox.Failure(.namespace, step, reason: reason, hint: Self.mapHint)
     }
 
