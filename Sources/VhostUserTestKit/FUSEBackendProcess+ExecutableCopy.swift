@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 extension FUSEBackendProcess {
     /// Copies the backend's executable to `destination` with mode 0755, for a test that runs it as another user who
@@ -10,18 +11,17 @@ extension FUSEBackendProcess {
     ///
     /// - Throws: `Failure.spawn` when install cannot start, `Failure.exited` when it fails.
     public static func copyExecutable(_ source: String, to destination: String) throws(Failure) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let words: [String] = ["/usr/bin/install", "-m", "0755", source, destination]
-        let argv = words.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/usr/bin/install", &actions, nil, argv, environ)
-        guard result == 0 else { throw .spawn(result) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else { throw .exited(status: status, log: "install -m 0755 \(source) \(destination) failed") }
+        let termination: ProcessCall.Termination
+        do throws(Errno) {
+            let null = try FileDescriptor.open("/dev/null", flags: O_WRONLY)
+            let pid = try ProcessCall.spawn(
+                "/usr/bin/install", arguments: ["-m", "0755", source, destination], output: null)
+            termination = try ProcessCall.waitForExit(pid)
+        } catch {
+            throw .spawn(error.rawValue)
+        }
+        guard termination == .exited(0) else {
+            throw .exited(status: -1, log: "install -m 0755 \(source) \(destination): \(termination)")
+        }
     }
 }
