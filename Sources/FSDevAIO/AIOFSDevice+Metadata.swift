@@ -150,13 +150,7 @@ extension AIOFSDevice {
     func syncfs(node: NodeID) throws(Errno) {
         var (fd, fileType) = try nodes.resolve(node)
         if fileType != FileType.directory && fileType != FileType.regular { fd = root }
-        let opened = try fd.use { (raw) throws(Errno) in
-            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
-                }
-            }
-        }
+        let opened = try reopen(fd, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
         try opened.use { (raw) throws(Errno) in try FileSystemCall.synchronizeFileSystem(raw) }
     }
 }
