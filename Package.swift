@@ -89,7 +89,7 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "VirtioFSTests",
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "VhostUserTestKit",
-                                   "QEMUTestKit", "LinuxSystem"],
+                                   "QEMUTestKit", "LinuxSystem", "FUSE"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),

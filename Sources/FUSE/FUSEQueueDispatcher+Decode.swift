@@ -72,8 +72,13 @@ extension FUSEQueueDispatcher {
                                 token: Self.ignoredToken, target: self)
         case .batchForget:
             guard let b = read(fuse_batch_forget_in.self, &body) else { return }
-            // Records are copied into host memory chunk by chunk; the count is bounded by what the chain holds.
-            var left = min(Int(b.count), body.remaining / 16)
+            // The count must fit the body (in.len) and the batch limit; a request that claims more is malformed
+            // and ignored whole (FORGET has no reply to carry an error). Records are copied into host memory
+            // chunk by chunk.
+            guard Int(b.count) <= body.remaining / MemoryLayout<fuse_forget_one>.size,
+                  b.count <= Self.maximumBatchForget
+            else { return }
+            var left = Int(b.count)
             let perChunk = scratch.count / 16
             while left > 0 {
                 let n = min(left, perChunk)
@@ -224,6 +229,9 @@ extension FUSEQueueDispatcher {
         case .read:
             let a = try arguments(fuse_read_in.self, &body)
             guard let data = slot.body else { throw .invalidArgument }
+            // Never more than max_pages pages, however long the chain (indirect descriptors aliasing one page can
+            // make it close to 4 GiB).
+            guard a.size <= session.maxPayload else { throw .invalidArgument }
             let size = min(Int(a.size), data.remaining)
             let n: Int
             do { n = try data.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
@@ -294,7 +302,7 @@ extension FUSEQueueDispatcher {
             submit(slot, .removexattr(node: node, name: try name(&body)), header)
         case .readdir, .readdirplus:
             let a = try arguments(fuse_read_in.self, &body)
-            slot.replyLimit = min(Int(a.size), slot.body?.remaining ?? 0)
+            slot.replyLimit = min(Int(a.size), slot.body?.remaining ?? 0, Int(session.maxPayload))
             let h = HandleID(rawValue: a.fh)
             submit(slot, opcode == .readdir ? .readdir(node: node, handle: h, offset: a.offset, sink: slot)
                                             : .readdirplus(node: node, handle: h, offset: a.offset, sink: slot), header)

@@ -47,6 +47,9 @@ extension FUSEClient {
         public var usesAddMemoryRegion: Bool?
         /// Send FUSE_INIT during `init` (turn off to test a backend before INIT).
         public var sendsInit: Bool = true
+        /// Guest RAM left free, beyond what the queues use, for a test's own buffers (`ram.allocate`): hostile
+        /// chains, aliasing indirect tables. The memfd is sparse: untouched bytes cost nothing.
+        public var spareGuestMemory: Int = 0
 
         /// The defaults.
         public init() {}

@@ -32,6 +32,14 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     private var notificationsEnabled = true
     /// No new chains are popped (GET_VRING_BASE in progress).
     var stopping = false
+    /// Signalled when the last in-flight request of a stopping queue finishes: what GET_VRING_BASE waits on.
+    let drained: EventFD?
+    /// The ring was handed back (GET_VRING_BASE answered) with requests still in flight: they finish without
+    /// touching guest memory or the ring, and `whenAbandonedDrained` runs after the last one.
+    private(set) var abandoned = false
+    private var whenAbandonedDrained: (() -> Void)?
+    /// Keeps an abandoned queue alive until its last request finished (the dispatcher's sink is unowned).
+    private var keepAlive: VirtioFSQueue?
     /// The ring is broken (a hostile or buggy driver): nothing more is popped until it is restarted.
     private(set) var broken = false
     /// Chains served, for statistics.
@@ -51,6 +59,7 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
         self.call = call
         self.channel = channel
         self.logger = logger
+        drained = try? EventFD()
     }
 
     /// Requests in flight.
@@ -58,6 +67,20 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
 
     /// Aborts every request in flight (see `FUSEQueueDispatcher.abortAll`).
     func abortInFlight() { dispatcher?.abortAll() }
+
+    /// Gives the ring up with requests still in flight (GET_VRING_BASE could not wait longer): they finish
+    /// without a reply or a used entry, and `release` runs once the last one has (freeing what they hold, such as
+    /// the channel reference; until then the queue keeps itself alive). With nothing in flight `release` runs now.
+    func abandon(release: @escaping () -> Void) {
+        guard let dispatcher, dispatcher.inFlight > 0 else {
+            release()
+            return
+        }
+        abandoned = true
+        dispatcher.abandoned = true
+        whenAbandonedDrained = release
+        keepAlive = self
+    }
 
     func poll() -> PollResult {
         guard !stopping, !broken, let dispatcher else {
@@ -100,6 +123,18 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     }
 
     func fuseRequestFinished(head: UInt16, usedLength: UInt32) {
+        if stopping && inFlight == 0 { drained?.signal() }
+        if abandoned {
+            // The ring belongs to the front-end again: never touch it.
+            if inFlight == 0, let release = whenAbandonedDrained {
+                withExtendedLifetime(self) {
+                    whenAbandonedDrained = nil
+                    release()
+                    keepAlive = nil
+                }
+            }
+            return
+        }
         do {
             try ring.pushUsed(head: head, length: usedLength, memory: memory)
             usedPending = true

@@ -44,6 +44,45 @@ struct RingStopTests {
     }
 }
 
+extension RingStopTests {
+    /// A read stuck in a hung file system under the share (here a FUSE mount whose server never answers READ) can
+    /// be aborted by nothing: GET_VRING_BASE still answers, after the stop timeout, without it; the read finishes
+    /// later without touching the ring, and the next front-end is served.
+    @Test func getVringBaseAnswersWhileAReadIsStuckInAHungFileSystem() throws {
+        let d = try InProcessDaemon(options: AIOFSOptions(inlineCachedReads: true), stopTimeoutMilliseconds: 500)
+        defer { d.stop() }
+        let hung = try HungFileSystem(mountPoint: d.share + "/hung")
+        var closed = false
+        defer { if !closed { hung.close() } }
+        let c = try d.client()
+        let directory = try c.lookup(parent: FUSEClient.rootNodeID, name: "hung")
+        let file = try c.lookup(parent: directory.nodeID, name: "file")
+        #expect(file.attributes.size == HungFileSystem.fileSize)
+        let handle = try c.open(file.nodeID, flags: O_RDONLY).handle
+        let q = c.queue
+        try q.submitRead(file.nodeID, handle: handle, offset: 0, size: 4096)
+        q.kick()
+        #expect(eventually { hung.readsReceived > 0 }, "the read did not reach the hung file system")
+        let usedBefore = q.driver.deviceUsedIndex
+        let start = Date()
+        let base = try c.frontend.getVringBase(1)
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited < 3, "GET_VRING_BASE took \(waited) s")
+        #expect(waited >= 0.5, "answered before the stop timeout: \(waited) s")
+        #expect(base == UInt32(q.driver.publishedAvailIndex))
+        // The stuck read fails once the hung file system goes away; its completion must not reach the ring.
+        hung.close()
+        closed = true
+        usleep(200_000)
+        #expect(q.driver.deviceUsedIndex == usedBefore)
+        c.shutdown()
+        // The daemon lets the abandoned request finish and serves the next front-end.
+        let next = try d.client()
+        defer { next.shutdown() }
+        #expect(try next.getattr(FUSEClient.rootNodeID).attributes.isDirectory)
+    }
+}
+
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct PollingFrontEndTests {
     /// A front-end may ask for polling (SET_VRING_KICK with the no-fd flag): an interrupt-mode reactor then has no
