@@ -101,6 +101,9 @@ extension AIOFSDevice {
                 }
             }
         }
+        // An existing file truncated by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID); done as the daemon,
+        // since the caller need not own the file.
+        if path != nil && hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
         return try adopt(opened, path: path)
     }
 
@@ -173,8 +176,9 @@ extension AIOFSDevice {
 
     /// OPEN: reopen the node's inode through /proc/self/fd. Only regular files (and directories read-only) are
     /// opened: a symlink gets ELOOP, a device node, FIFO or socket ENXIO, so a guest can neither follow a link nor
-    /// open a host device or block the reactor on a FIFO.
-    func open(node: NodeID, flags: Int32) throws(Errno) -> OpenReply {
+    /// open a host device or block the reactor on a FIFO. O_TRUNC with `context.killSetIDBits` clears the set-ID
+    /// bits (FUSE_OPEN_KILL_SUIDGID).
+    func open(node: NodeID, flags: Int32, context: RequestContext = .root) throws(Errno) -> OpenReply {
         let (fd, fileType) = try nodes.resolve(node)
         switch fileType {
         case FileType.regular: break
@@ -182,7 +186,9 @@ extension AIOFSDevice {
         case FileType.symbolicLink: throw .tooManySymbolicLinks
         default: throw Errno(rawValue: ENXIO)
         }
-        let opened = try reopen(fd, flags: try hostOpenFlags(flags) & ~(O_EXCL))
+        let hostFlags = try hostOpenFlags(flags) & ~(O_EXCL)
+        let opened = try reopen(fd, flags: hostFlags)
+        if hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
         let handle = try handles.insert(HandleRecord(descriptor: opened, node: node, directory: nil))
         return OpenReply(handle: handle, flags: openReplyFlags)
     }

@@ -26,6 +26,10 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         public var readdirplus = true
         /// Offer FUSE_SUBMOUNTS.
         public var submounts = false
+        /// Offer FUSE_HANDLE_KILLPRIV_V2: the guest kernel leaves clearing set-user-ID and set-group-ID bits on
+        /// write, truncate, chown and O_TRUNC opens to the daemon (which writes as root, so the host kernel would
+        /// keep them) and flags each request whose caller lacks CAP_FSETID.
+        public var killprivV2 = true
         /// Page size of the guest (for max_pages).
         public var pageSize: UInt32 = 4096
         public init() {}
@@ -59,6 +63,7 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         if options.flockLocks { offer.insert(.flockLocks) }
         if options.readdirplus { offer.formUnion([.doReaddirplus, .readdirplusAuto]) }
         if options.submounts { offer.insert(.submounts) }
+        if options.killprivV2 { offer.insert(.handleKillprivV2) }
         var kernel = kernelFlags
         if !kernel.contains(.initExt) { kernel = FUSEInitFlags(rawValue: kernel.rawValue & 0xffff_ffff) }
         let agreed = offer.intersection(kernel)

@@ -173,7 +173,8 @@ extension FUSEQueueDispatcher {
                 modificationTime: FileTime(seconds: Int64(bitPattern: a.mtime),
                                            nanoseconds: min(a.mtimensec, 999_999_999)))
             let handle = a.valid & UInt32(FATTR_FH) != 0 ? HandleID(rawValue: a.fh) : nil
-            submit(slot, .setattr(node: node, handle: handle, attributes: attributes), header)
+            submit(slot, .setattr(node: node, handle: handle, attributes: attributes), header,
+                   killSetID: a.valid & UInt32(FATTR_KILL_SUIDGID) != 0)
         case .readlink:
             let capacity = min(FileName.maximumLinkTargetLength + 1, slot.body?.remaining ?? 0)
             slot.replyLimit = capacity
@@ -215,12 +216,13 @@ extension FUSEQueueDispatcher {
             try needReply(MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_open_in.self, &body)
             let flags = Int32(bitPattern: a.flags)
-            submit(slot, opcode == .open ? .open(node: node, flags: flags) : .opendir(node: node, flags: flags), header)
+            submit(slot, opcode == .open ? .open(node: node, flags: flags) : .opendir(node: node, flags: flags), header,
+                   killSetID: a.open_flags & UInt32(FUSE_OPEN_KILL_SUIDGID) != 0)
         case .create:
             try needReply(entrySize + MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_create_in.self, &body)
             submit(slot, .create(parent: node, name: try name(&body), mode: a.mode, flags: Int32(bitPattern: a.flags)),
-                   header, umask: a.umask)
+                   header, umask: a.umask, killSetID: a.open_flags & UInt32(FUSE_OPEN_KILL_SUIDGID) != 0)
         case .tmpfile:
             try needReply(entrySize + MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_create_in.self, &body)
@@ -249,7 +251,8 @@ extension FUSEQueueDispatcher {
             do { n = try body.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
             // SAFETY: the iovecs point into this chain's guest memory, which the slot's storage keeps mapped until completion.
             submit(slot, .write(node: node, handle: HandleID(rawValue: a.fh), offset: a.offset, size: a.size,
-                                buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header)
+                                buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header,
+                   killSetID: a.write_flags & UInt32(FUSE_WRITE_KILL_SUIDGID) != 0)
         case .statfs:
             try needReply(MemoryLayout<fuse_statfs_out>.size)
             submit(slot, .statfs(node: node), header)

@@ -220,9 +220,13 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
         sink.fuseRequestFinished(head: slot.head, usedLength: usedLength)
     }
 
-    /// Submits `operation`; a synchronous refusal becomes an error reply.
-    func submit(_ slot: FUSERequestSlot, _ operation: FSOperation, _ header: fuse_in_header, umask: UInt32 = 0) {
-        let context = RequestContext(uid: header.uid, gid: header.gid, pid: header.pid, umask: umask)
+    /// Submits `operation`; a synchronous refusal becomes an error reply. `killSetID` is the request's
+    /// KILL_SUIDGID flag, honoured only when FUSE_HANDLE_KILLPRIV_V2 was agreed at INIT.
+    func submit(_ slot: FUSERequestSlot, _ operation: FSOperation, _ header: fuse_in_header, umask: UInt32 = 0,
+                killSetID: Bool = false) {
+        let context = RequestContext(
+            uid: header.uid, gid: header.gid, pid: header.pid, umask: umask,
+            killSetIDBits: killSetID && session.flags.contains(.handleKillprivV2))
         do {
             try channel.submit(operation, context: context, token: token(of: slot), target: self)
         } catch {
