@@ -20,9 +20,9 @@ struct DaemonArguments: ParsableCommand {
             Legacy -o options (virtiofsd and libvirt), comma-separated, a doubled comma standing for a comma in a \
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
-            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE; and, because they \
-            ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
-            no_security_label. Any other -o option is an error.
+            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, killpriv_v2, \
+            no_killpriv_v2, xattrmap=MAP; and, because they ask for what vhostfsd does anyway, \
+            no_allow_direct_io, no_posix_acl, no_security_label. Any other -o option is an error.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \
             spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
@@ -96,8 +96,31 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-xattr"), help: "Do not serve extended attributes (vhostfsd).")
     var noXattr = false
 
+    @Option(
+        name: .customLong("xattrmap"),
+        help: ArgumentHelp(
+            "Map extended attribute names between guest and host with virtiofsd's rules, e.g. :map::user.virtiofs.: "
+                + "(rules :type:scope:key:prefix: with type prefix, ok, bad or unsupported and scope all, client or "
+                + "server; at most one :map:key:prefix: rule, last). Implies --xattr. (default: security.* but "
+                + "security.selinux, and trusted.*, are unsupported)",
+            valueName: "map"))
+    var xattrmap: String?
+
     @Flag(name: .customLong("readonly"), help: "Refuse every change to the share with EROFS. (default: off)")
     var readonly = false
+
+    @Flag(
+        name: .customLong("killpriv-v2"),
+        help: ArgumentHelp(
+            "Offer FUSE_HANDLE_KILLPRIV_V2: a write, truncate, chown or O_TRUNC open by a guest user without "
+                + "CAP_FSETID clears set-user-ID and set-group-ID bits, as a local file system does (virtiofsd "
+                + "defaults to off). (default: on)"))
+    var killprivV2 = false
+
+    @Flag(
+        name: .customLong("no-killpriv-v2"),
+        help: "Do not offer KILLPRIV_V2: the guest kernel clears the bits itself, except with --cache=never.")
+    var noKillprivV2 = false
 
     @Flag(
         name: .customLong("no-inline-reads"),

@@ -110,10 +110,12 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
-        return AIOFSOptions(
+        var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
             inlineCachedReads: inlineReads)
+        if let xattrMap { options.extendedAttributeMap = xattrMap }
+        return options
     }
 
     /// The virtio-fs device's offer.
@@ -125,6 +127,7 @@ extension DaemonConfiguration {
         fuse.flockLocks = flock
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
+        fuse.killprivV2 = killprivV2
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }
