@@ -132,7 +132,8 @@ public final class FUSEClient: @unchecked Sendable {
         bytes += (1 << 20) + max(configuration.spareGuestMemory, 0)
         let guestRAM: GuestRAM
         do {
-            guestRAM = try GuestRAM(layout: [(configuration.guestPhysicalAddress, UInt64(bytes))], name: "fuse-client")
+            guestRAM = try GuestRAM(layout: [(configuration.guestPhysicalAddress, UInt64(bytes))], name: "fuse-client",
+                                    allowSealing: configuration.sealableGuestMemory)
         } catch {
             throw .guestMemory(error.rawValue)
         }

@@ -35,6 +35,8 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         var features: VirtioFeatures = []
     }
     private let state: Mutex<State>
+    /// Signalled by a queue whose guest memory faulted (a region's file shrank): the server drops the connection.
+    private let memoryFault: EventFD?
 
     public init(fsdev: FS, reactors: ReactorGroup, configuration: VirtioFSConfiguration,
                 logger: Logger = Logger(label: "vhostfsd.virtio-fs")) {
@@ -44,7 +46,10 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         self.session = FUSESession(options: configuration.fuse)
         self.logger = logger
         state = Mutex(State(queues: Array(repeating: nil, count: 1 + configuration.requestQueues)))
+        memoryFault = try? EventFD()
     }
+
+    public var disconnectRequest: EventFD? { memoryFault }
 
     // MARK: - VhostUserBackend
 
@@ -135,6 +140,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         let session = self.session
         let slots = self.configuration.slotsPerQueue
         let logger = self.logger
+        let memoryFault = self.memoryFault
         let result: Result<ReactorBound<VirtioFSQueue<FS.Channel>>, VhostUserError> = reactor.run {
             do {
                 let ring = try SplitQueue(size: Int(configuration.size), descriptorTable: desc, availRing: avail,
@@ -143,7 +149,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
                                           nextUsedIndex: configuration.nextAvailIndex)
                 let channel = try reactor.channel(for: fsdev)
                 let queue = VirtioFSQueue(index: i, ring: ring, memory: memory, kick: kick, call: call,
-                                          channel: channel, logger: logger)
+                                          channel: channel, logger: logger, memoryFault: memoryFault)
                 queue.dispatcher = FUSEQueueDispatcher(session: session, channel: channel, sink: queue,
                                                        queueIndex: i, slotCount: slots)
                 queue.pollerRegistration = reactor.registerPoller(queue, name: "virtqueue-\(i)")

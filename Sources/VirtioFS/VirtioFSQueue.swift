@@ -50,8 +50,13 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     /// Chains popped per poll, so that one busy queue does not starve the reactor's other pollers.
     static var batchLimit: Int { 32 }
 
+    /// Signalled when this queue's guest memory faulted (the device's disconnect request).
+    private let memoryFault: EventFD?
+    /// The guard's fault count when this queue last looked (`MemoryMapping.guardedFaultGeneration`).
+    private var faultGeneration: UInt64
+
     init(index: Int, ring: SplitQueue, memory: GuestMemoryMap, kick: EventFD?, call: EventFD?, channel: Channel,
-         logger: Logger) {
+         logger: Logger, memoryFault: EventFD? = nil) {
         self.index = index
         self.ring = ring
         self.memory = memory
@@ -59,7 +64,28 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
         self.call = call
         self.channel = channel
         self.logger = logger
+        self.memoryFault = memoryFault
         drained = try? EventFD()
+        faultGeneration = MemoryMapping.guardedFaultGeneration
+    }
+
+    /// Whether guest memory faulted since the last look: a region's file shrank under an access (the guard
+    /// answered it with zeros). The ring then stops for good and the device asks the server to drop the
+    /// connection. One load per poll while nothing faulted.
+    @inline(__always)
+    private func memoryFaulted() -> Bool {
+        let generation = MemoryMapping.guardedFaultGeneration
+        guard generation != faultGeneration else { return false }
+        faultGeneration = generation
+        guard memory.hasFaulted else { return false }
+        if !broken {
+            broken = true
+            ring.markBroken()
+            logger.error("queue \(index): the front-end's memory shrank under the mapping; dropping the connection")
+            err?.signal()
+            memoryFault?.signal()
+        }
+        return true
     }
 
     /// Requests in flight.
@@ -83,7 +109,7 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     }
 
     func poll() -> PollResult {
-        guard !stopping, !broken, let dispatcher else {
+        guard !stopping, !broken, !memoryFaulted(), let dispatcher else {
             if usedPending { notify() }
             return .idle
         }
@@ -108,12 +134,13 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
             dispatcher.start(chain)
         }
         if usedPending { notify() }
+        _ = memoryFaulted()
         return popped > 0 ? .busy : .idle
     }
 
     func prepareToSleep() -> SleepPermission {
         if usedPending { notify() }
-        if broken || stopping { return .sleep }
+        if broken || stopping || memoryFaulted() { return .sleep }
         notificationsEnabled = true
         // True when chains arrived while notifications were off: serve them before sleeping.
         if (try? ring.enableNotification(memory: memory)) ?? false { return .stayAwake }
