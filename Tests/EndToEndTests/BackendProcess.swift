@@ -46,9 +46,10 @@ final class BackendProcess {
     ///   within `timeout`; the message carries the back-end's log.
     init(
         backend: BackendUnderTest, sharedDirectory: String, socketPath: String, tag: String, xattr: Bool,
-        logPath: String, timeout: Duration = .seconds(20)
+        logPath: String, extraArguments: [String] = [], timeout: Duration = .seconds(20)
     ) throws {
         let command = backend.command(socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr)
+            + extraArguments
         guard let executable = command.first, access(executable, X_OK) == 0 else {
             throw StartError(description: "back-end \(backend.name): '\(command.first ?? "")' is not an executable "
                 + "(build it, or choose another back-end with VHOSTFS_E2E_BACKEND)")

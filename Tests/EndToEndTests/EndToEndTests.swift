@@ -30,11 +30,11 @@ struct EndToEndTests {
     /// Starts the back-end under test for `share` on `<base>/<name>.sock`.
     func startBackend(
         _ share: E2EShare, directory: String? = nil, name: String = "backend", tag: String = EndToEndTests.tag,
-        xattr: Bool = false
+        xattr: Bool = false, extraArguments: [String] = []
     ) throws -> BackendProcess {
         try BackendProcess(
             backend: backend, sharedDirectory: directory ?? share.root, socketPath: share.sibling(name + ".sock"),
-            tag: tag, xattr: xattr, logPath: share.sibling(name + ".log"))
+            tag: tag, xattr: xattr, logPath: share.sibling(name + ".log"), extraArguments: extraArguments)
     }
 
     /// Boots a guest with `devices`, mounts `share` on /mnt and runs `.e2e/<script>`, then checks that the run itself
