@@ -9,9 +9,9 @@ import LinuxSystem
 /// execute (without group execute it marks mandatory locking, not privilege), regular files only.
 ///
 /// Why an explicit fchmod and not dropping CAP_FSETID from the reactor thread around the write, as virtiofsd does:
-/// capset(2) commits new credentials, measured at 2.4-2.9 us per call here (a drop and a restore per flagged write,
-/// about 3x a 4 KiB page-cache write), while the check is one fstat (0.7 us; see BENCHMARKS.md) and a chmod only
-/// when a bit is set. It also works on host file systems where the capability trick does not (virtiofsd turned
+/// capset(2) commits new credentials, and a drop and a restore per flagged write cost about 4 us here (3-4x a 4 KiB
+/// page-cache write), while the check is one statx of the mode (about 0.5 us next to a write) and a chmod only when
+/// a bit is set (BENCHMARKS.md, "Clearing set-ID bits on writes"). It also works on host file systems where the capability trick does not (virtiofsd turned
 /// killpriv_v2 off by default for NFS). The cost: the bits are cleared just before the write instead of inside it,
 /// so an owner's chmod racing with another user's write can leave a bit set, which the kernel's inode lock would
 /// prevent.
@@ -26,11 +26,18 @@ extension AIOFSDevice {
         return kill
     }
 
+    /// The mode of the inode of `fd`: statx asking for STATX_MODE only, which costs a third of a full fstat right
+    /// after a write to the same file (BENCHMARKS.md, "Clearing set-ID bits on writes").
+    @inline(__always)
+    private static func mode(of fd: CInt) throws(Errno) -> UInt32 {
+        UInt32(try FileSystemCall.extendedStatus(of: fd, flags: 0, mask: UInt32(STATX_MODE)).stx_mode)
+    }
+
     /// Clears the set-ID bits of the file open as `descriptor` (for I/O: fchmod), as a write by a caller without
     /// CAP_FSETID does.
     func dropSetIDBits(openFile descriptor: FileDescriptor) throws(Errno) {
         try descriptor.use { (fd) throws(Errno) in
-            let mode = UInt32(try FileSystemCall.status(of: fd).st_mode)
+            let mode = try Self.mode(of: fd)
             let kill = Self.setIDBitsToDrop(mode: mode)
             guard kill != 0 else { return }
             try FileSystemCall.setMode(of: fd, mode: mode_t(mode & 0o7777 & ~kill))
@@ -40,7 +47,7 @@ extension AIOFSDevice {
     /// Clears the set-ID bits of the inode of an O_PATH descriptor (chmod through its /proc/self/fd link).
     func dropSetIDBits(path descriptor: FileDescriptor) throws(Errno) {
         try descriptor.use { (fd) throws(Errno) in
-            let mode = UInt32(try FileSystemCall.status(of: fd).st_mode)
+            let mode = try Self.mode(of: fd)
             let kill = Self.setIDBitsToDrop(mode: mode)
             guard kill != 0 else { return }
             try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
