@@ -14,7 +14,7 @@ final class HungFileSystem: @unchecked Sendable {
     let mountPoint: String
     private let fuse: CInt
     private let stop: CInt
-    private let state = Mutex((reads: 0, finished: false))
+    private let state = Mutex((reads: 0, finished: false, closed: false))
 
     /// Size of `file`.
     static let fileSize: UInt64 = 1 << 20
@@ -41,7 +41,13 @@ final class HungFileSystem: @unchecked Sendable {
 
     /// Detaches the mount and aborts the connection: the server thread stops reading, then the last descriptor
     /// of /dev/fuse closes, which aborts the connection (fuse_abort_conn): waiting requests end with ENOTCONN.
+    /// Idempotent.
     func close() {
+        let already = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return s.closed
+        }
+        guard !already else { return }
         umount2(mountPoint, Int32(MNT_DETACH))
         var one: UInt64 = 1
         _ = write(stop, &one, 8)
