@@ -10,10 +10,28 @@ import VhostUserTestKit
 /// every operation and for LISTXATTR alike. Driven through the FUSE client over a real socket.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ExtendedAttributePolicyTests {
-    static func daemon(map: String? = nil) throws -> InProcessDaemon {
+    /// A daemon with xattrs on (and `map`), serving a file `f` that carries the host's own `attributes`; a client
+    /// that looked `f` up.
+    static func share(map: String? = nil, hostAttributes: [(String, String)])
+        throws -> (d: InProcessDaemon, c: FUSEClient, f: UInt64, path: String)
+    {
         var options = AIOFSOptions(extendedAttributes: true)
         if let map { options.extendedAttributeMap = try ExtendedAttributeMap.parse(map) }
-        return try InProcessDaemon(options: options)
+        let d = try InProcessDaemon(options: options)
+        let path = d.share + "/f"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
+        for (name, value) in hostAttributes {
+            #expect(setxattr(path, name, value, value.utf8.count, 0) == 0, "host setxattr \(name)")
+        }
+        let c = try d.client()
+        return (d, c, try c.lookup(parent: FUSEClient.rootNodeID, name: "f").nodeID, path)
+    }
+
+    /// LISTXATTR shows exactly `names`, and its size query agrees with the list.
+    static func expectListing(_ c: FUSEClient, _ f: UInt64, _ names: Set<String>) throws {
+        let listed = try c.listxattr(f)
+        #expect(Set(listed) == names)
+        #expect(try c.listxattrSize(f) == listed.reduce(0) { $0 + $1.utf8.count + 1 })
     }
 
     /// The host's own view of a file's xattr names.
@@ -43,16 +61,10 @@ struct ExtendedAttributePolicyTests {
     }
 
     @Test func withoutAMapTrustedAndSecurityButSELinuxAreUnsupported() throws {
-        let d = try Self.daemon()
-        defer { d.stop() }
-        let path = d.share + "/f"
-        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
         // What the host has set for itself.
-        #expect(setxattr(path, "trusted.host", "secret", 6, 0) == 0)
-        #expect(setxattr(path, "user.visible", "v", 1, 0) == 0)
-        let c = try d.client()
+        let (d, c, f, path) = try Self.share(hostAttributes: [("trusted.host", "secret"), ("user.visible", "v")])
+        defer { d.stop() }
         defer { c.shutdown() }
-        let f = try c.lookup(parent: FUSEClient.rootNodeID, name: "f").nodeID
         for name in ["trusted.overlay.opaque", "trusted.host", "security.capability", "security.ima"] {
             #expect(Self.fails(EOPNOTSUPP) { try c.setxattr(f, name: name, value: Array("y".utf8)) }, "set \(name)")
             #expect(Self.fails(EOPNOTSUPP) { _ = try c.getxattr(f, name: name) }, "get \(name)")
@@ -66,24 +78,17 @@ struct ExtendedAttributePolicyTests {
         #expect(try c.getxattr(f, name: "user.visible") == Array("v".utf8))
         try c.setxattr(f, name: "security.selinux", value: Array("system_u:object_r:tmp_t:s0".utf8) + [0])
         #expect(Self.hostValue(path, "security.selinux")?.hasPrefix("system_u:object_r:tmp_t:s0") == true)
-        // The listing hides what cannot be used and its size query agrees.
-        let listed = try c.listxattr(f)
-        #expect(Set(listed) == ["user.visible", "user.guest", "security.selinux"])
-        #expect(try c.listxattrSize(f) == listed.reduce(0) { $0 + $1.utf8.count + 1 })
+        // The listing hides what cannot be used.
+        try Self.expectListing(c, f, ["user.visible", "user.guest", "security.selinux"])
         #expect(Self.hostNames(path).contains("trusted.host"))
     }
 
     /// doc/xattr-mapping.md example 2: the guest's trusted.* live under user.virtiofs.trusted.* on the host.
     @Test func aMapRenamesHidesAndRefusesConsistently() throws {
-        let d = try Self.daemon(map: "/map/trusted./user.virtiofs./")
+        let (d, c, f, path) = try Self.share(map: "/map/trusted./user.virtiofs./",
+                                             hostAttributes: [("trusted.host", "secret"), ("user.plain", "p")])
         defer { d.stop() }
-        let path = d.share + "/f"
-        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(setxattr(path, "trusted.host", "secret", 6, 0) == 0)
-        #expect(setxattr(path, "user.plain", "p", 1, 0) == 0)
-        let c = try d.client()
         defer { c.shutdown() }
-        let f = try c.lookup(parent: FUSEClient.rootNodeID, name: "f").nodeID
         try c.setxattr(f, name: "trusted.overlay.opaque", value: Array("y".utf8))
         #expect(Self.hostValue(path, "user.virtiofs.trusted.overlay.opaque") == "y")
         #expect(Self.hostValue(path, "trusted.overlay.opaque") == nil)
@@ -94,9 +99,7 @@ struct ExtendedAttributePolicyTests {
         #expect(Self.fails(EPERM) { try c.setxattr(f, name: "user.virtiofs.trusted.x", value: [1]) })
         #expect(Self.fails(ENODATA) { _ = try c.getxattr(f, name: "user.virtiofs.trusted.overlay.opaque") })
         #expect(Self.fails(EPERM) { try c.removexattr(f, name: "user.virtiofs.trusted.overlay.opaque") })
-        let listed = try c.listxattr(f)
-        #expect(Set(listed) == ["trusted.overlay.opaque", "user.plain"])
-        #expect(try c.listxattrSize(f) == listed.reduce(0) { $0 + $1.utf8.count + 1 })
+        try Self.expectListing(c, f, ["trusted.overlay.opaque", "user.plain"])
         try c.removexattr(f, name: "trusted.overlay.opaque")
         #expect(Self.hostValue(path, "user.virtiofs.trusted.overlay.opaque") == nil)
         // A mapped name longer than XATTR_NAME_MAX: ERANGE, as setxattr(2) gives.
@@ -105,22 +108,17 @@ struct ExtendedAttributePolicyTests {
     }
 
     @Test func unsupportedAndUnmatchedNames() throws {
-        let d = try Self.daemon(map: ":unsupported:all:user.secret:user.secret: :ok:all:user.:user.:")
+        let (d, c, f, path) = try Self.share(
+            map: ":unsupported:all:user.secret:user.secret: :ok:all:user.:user.:",
+            hostAttributes: [("user.secret", "s"), ("user.open", "o"), ("trusted.host", "t")])
         defer { d.stop() }
-        let path = d.share + "/f"
-        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(setxattr(path, "user.secret", "s", 1, 0) == 0)
-        #expect(setxattr(path, "user.open", "o", 1, 0) == 0)
-        #expect(setxattr(path, "trusted.host", "t", 1, 0) == 0)
-        let c = try d.client()
         defer { c.shutdown() }
-        let f = try c.lookup(parent: FUSEClient.rootNodeID, name: "f").nodeID
         #expect(Self.fails(EOPNOTSUPP) { _ = try c.getxattr(f, name: "user.secret") })
         #expect(Self.fails(EOPNOTSUPP) { try c.setxattr(f, name: "user.secret", value: [1]) })
         // No rule matches trusted.*: refused as by :bad:all:::, and hidden.
         #expect(Self.fails(EPERM) { try c.setxattr(f, name: "trusted.x", value: [1]) })
         #expect(Self.fails(ENODATA) { _ = try c.getxattr(f, name: "trusted.host") })
-        #expect(try c.listxattr(f) == ["user.open"])
+        try Self.expectListing(c, f, ["user.open"])
         #expect(Self.hostValue(path, "user.secret") == "s")
     }
 }

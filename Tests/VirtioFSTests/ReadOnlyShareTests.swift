@@ -168,27 +168,28 @@ struct ReadOnlyShareTests {
         return result
     }
 
-    @Test(arguments: modifying)
-    func modifyingOpcodeGetsEROFS(_ c: Case) throws {
-        let (d, client, fixture) = try Self.readOnlyDaemon()
+    /// Sends `c` to a fresh read-only daemon; returns its errno and whether the share stayed as it was.
+    static func run(_ c: Case) throws -> (error: Int32, unchanged: Bool) {
+        let (d, client, fixture) = try readOnlyDaemon()
         defer { d.stop() }
         defer { client.shutdown() }
-        let before = Self.snapshot(d.share)
+        let before = snapshot(d.share)
         let (node, body) = c.body(fixture)
         let reply = try client.send(opcode: c.opcode.rawValue, nodeID: node, body: body, replyCapacity: 512)
-        #expect(reply.error == EROFS, "\(c.name): errno \(reply.error)")
-        #expect(Self.snapshot(d.share) == before, "\(c.name) changed the share")
+        return (reply.error, snapshot(d.share) == before)
+    }
+
+    @Test(arguments: modifying)
+    func modifyingOpcodeGetsEROFS(_ c: Case) throws {
+        let (error, unchanged) = try Self.run(c)
+        #expect(error == EROFS, "\(c.name): errno \(error)")
+        #expect(unchanged, "\(c.name) changed the share")
     }
 
     @Test(arguments: allowed)
     func nonModifyingOpcodeIsServed(_ c: Case) throws {
-        let (d, client, fixture) = try Self.readOnlyDaemon()
-        defer { d.stop() }
-        defer { client.shutdown() }
-        let before = Self.snapshot(d.share)
-        let (node, body) = c.body(fixture)
-        let reply = try client.send(opcode: c.opcode.rawValue, nodeID: node, body: body, replyCapacity: 512)
-        #expect(reply.error == 0, "\(c.name): errno \(reply.error)")
-        #expect(Self.snapshot(d.share) == before, "\(c.name) changed the share")
+        let (error, unchanged) = try Self.run(c)
+        #expect(error == 0, "\(c.name): errno \(error)")
+        #expect(unchanged, "\(c.name) changed the share")
     }
 }
