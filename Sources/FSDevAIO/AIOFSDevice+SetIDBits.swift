@@ -9,12 +9,13 @@ import LinuxSystem
 /// execute (without group execute it marks mandatory locking, not privilege), regular files only.
 ///
 /// Why an explicit fchmod and not dropping CAP_FSETID from the reactor thread around the write, as virtiofsd does:
-/// capset(2) commits new credentials, and a drop and a restore per flagged write cost about 4 us here (3-4x a 4 KiB
-/// page-cache write), while the check is one statx of the mode (about 0.5 us next to a write) and a chmod only when
-/// a bit is set (BENCHMARKS.md, "Clearing set-ID bits on writes"). It also works on host file systems where the capability trick does not (virtiofsd turned
-/// killpriv_v2 off by default for NFS). The cost: the bits are cleared just before the write instead of inside it,
-/// so an owner's chmod racing with another user's write can leave a bit set, which the kernel's inode lock would
-/// prevent.
+/// capset(2) commits new credentials, and a drop and a restore per flagged write cost about 4.7 us here (4x a
+/// 4 KiB page-cache write), while the check is one statx of the mode (about 0.75 us next to a write) and a chmod
+/// only when a bit is set (BENCHMARKS.md, "Clearing set-ID bits on writes"). It also works on host file systems
+/// where the capability trick does not (virtiofsd turned killpriv_v2 off by default for NFS), and the rule is the
+/// same whatever the host kernel's version. The cost: the bits are cleared just before the write instead of inside
+/// it, so an owner's chmod racing with another user's write can leave a bit set, which the kernel's inode lock
+/// would prevent.
 extension AIOFSDevice {
     /// The bits a write by a caller without CAP_FSETID clears from `mode`; 0 when none.
     @inline(__always)
@@ -26,7 +27,7 @@ extension AIOFSDevice {
         return kill
     }
 
-    /// The mode of the inode of `fd`: statx asking for STATX_MODE only, which costs a third of a full fstat right
+    /// The mode of the inode of `fd`: statx asking for STATX_MODE only, which costs about half a full fstat right
     /// after a write to the same file (BENCHMARKS.md, "Clearing set-ID bits on writes").
     @inline(__always)
     private static func mode(of fd: CInt) throws(Errno) -> UInt32 {

@@ -22,8 +22,10 @@ import Testing
          [R(.prefix, .all, key: "", prepend: "user.virtiofs."), R(.bad, .all, key: "", prepend: "")]),
         // map with a key: doc/xattr-mapping.md example 2.
         ("/map/trusted./user.virtiofs./", [
-            R(.prefix, .all, key: "trusted.", prepend: "user.virtiofs."), R(.bad, .server, key: "", prepend: "trusted."),
-            R(.bad, .client, key: "user.virtiofs.", prepend: ""), R(.ok, .all, key: "", prepend: ""),
+            R(.prefix, .all, key: "trusted.", prepend: "user.virtiofs."),
+            R(.bad, .server, key: "", prepend: "trusted."),
+            R(.bad, .client, key: "user.virtiofs.", prepend: ""),
+            R(.ok, .all, key: "", prepend: ""),
         ]),
         (":ok:client:user.::/map/trusted./t./", [
             R(.ok, .client, key: "user.", prepend: ""), R(.prefix, .all, key: "trusted.", prepend: "t."),

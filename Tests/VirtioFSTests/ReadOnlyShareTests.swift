@@ -56,7 +56,9 @@ struct ReadOnlyShareTests {
         Case(name: "MKDIR", opcode: .mkdir) { _ in (root, bytes(fuse_mkdir_in(mode: 0o755, umask: 0)) + name("new")) },
         Case(name: "UNLINK", opcode: .unlink) { _ in (root, name("file")) },
         Case(name: "RMDIR", opcode: .rmdir) { f in (f.directory, name("inner")) },
-        Case(name: "RENAME", opcode: .rename) { _ in (root, bytes(fuse_rename_in(newdir: root)) + name("file") + name("new")) },
+        Case(name: "RENAME", opcode: .rename) { _ in
+            (root, bytes(fuse_rename_in(newdir: root)) + name("file") + name("new"))
+        },
         Case(name: "RENAME2", opcode: .rename2) { _ in
             (root, bytes(fuse_rename2_in(newdir: root, flags: UInt32(RENAME_NOREPLACE), padding: 0))
                 + name("file") + name("new"))
@@ -120,7 +122,9 @@ struct ReadOnlyShareTests {
             (f.file, bytes(fuse_getxattr_in(size: 64, padding: 0)) + name("user.kept"))
         },
         Case(name: "LISTXATTR", opcode: .listxattr) { f in (f.file, bytes(fuse_getxattr_in(size: 64, padding: 0))) },
-        Case(name: "FSYNC", opcode: .fsync) { f in (f.file, bytes(fuse_fsync_in(fh: f.handle, fsync_flags: 0, padding: 0))) },
+        Case(name: "FSYNC", opcode: .fsync) { f in
+            (f.file, bytes(fuse_fsync_in(fh: f.handle, fsync_flags: 0, padding: 0)))
+        },
         Case(name: "FLUSH", opcode: .flush) { f in
             (f.file, bytes(fuse_flush_in(fh: f.handle, unused: 0, padding: 0, lock_owner: 1)))
         },
@@ -132,7 +136,9 @@ struct ReadOnlyShareTests {
             return (f.file, bytes(lk))
         },
         Case(name: "SYNCFS", opcode: .syncfs) { f in (f.file, bytes(fuse_syncfs_in(padding: 0))) },
-        Case(name: "ACCESS R_OK", opcode: .access) { f in (f.file, bytes(fuse_access_in(mask: UInt32(R_OK), padding: 0))) },
+        Case(name: "ACCESS R_OK", opcode: .access) { f in
+            (f.file, bytes(fuse_access_in(mask: UInt32(R_OK), padding: 0)))
+        },
     ]
 
     /// A read-only daemon over a share holding `file` (with an xattr), `dir/inner` and a symlink; returns the
@@ -160,7 +166,8 @@ struct ReadOnlyShareTests {
             guard lstat(full, &st) == 0 else { continue }
             var list = [CChar](repeating: 0, count: 1024)
             let n = llistxattr(full, &list, list.count)
-            let content = st.st_mode & S_IFMT == S_IFREG ? (FileManager.default.contents(atPath: full) ?? Data()) : Data()
+            let isFile = st.st_mode & S_IFMT == S_IFREG
+            let content = isFile ? (FileManager.default.contents(atPath: full) ?? Data()) : Data()
             result[path] = "\(st.st_mode) \(st.st_uid) \(st.st_gid) \(st.st_size) \(st.st_nlink) "
                 + "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec) "
                 + "\(content.base64EncodedString()) \(n > 0 ? list[0..<n].map { String($0) }.joined() : "")"
