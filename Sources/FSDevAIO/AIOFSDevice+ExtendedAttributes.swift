@@ -15,16 +15,21 @@ extension AIOFSDevice {
 
     /// SETXATTR by /proc/self/fd path: works on read-only files and directories. Symlinks: EPERM (no race-free
     /// way, and user.* attributes are not allowed on them anyway).
-    func setxattr(node: NodeID, name: FileName, value: UnsafeRawBufferPointer, flags: Int32) throws(Errno) {
+    func setxattr(node: NodeID, name: FileName, value: UnsafeRawBufferPointer, flags requested: Int32) throws(Errno) {
         let (fd, fileType) = try attributeNode(node)
         try requireWritable()
+        let killSetGroupID = requested & FSOperation.setxattrKillSetGroupID != 0
+        let flags = requested & ~FSOperation.setxattrKillSetGroupID
         guard flags & ~Int32(XATTR_CREATE | XATTR_REPLACE) == 0 else { throw .invalidArgument }
         guard value.count <= Self.maximumAttributeValue else { throw Errno(rawValue: E2BIG) }
         guard fileType != FileType.symbolicLink else { throw .notPermitted }
         try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
-                try withHostAttributeName(name, refusal: .notPermitted) { (cName) throws(Errno) in
-                    try ExtendedAttributes.setValue(value, of: cName, path: path, flags: flags)
+                try withHostAttributeName(name, refusal: .notPermitted) { (cName, hostName) throws(Errno) in
+                    if killSetGroupID { try clearSetGroupIDForACL(name: cName, path: path) }
+                    try withHostAttributeValue(name: cName, value) { (hostValue) throws(Errno) in
+                        try ExtendedAttributes.setValue(hostValue, of: hostName, path: path, flags: flags)
+                    }
                 }
             }
         }
@@ -36,8 +41,10 @@ extension AIOFSDevice {
         guard fileType != FileType.symbolicLink else { throw .noData }
         return try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
-                try withHostAttributeName(name, refusal: .noData) { (cName) throws(Errno) in
-                    try ExtendedAttributes.value(of: cName, path: path, into: buffer)
+                try withHostAttributeName(name, refusal: .noData) { (cName, hostName) throws(Errno) in
+                    try readGuestAttributeValue(name: cName, into: buffer) { (hostBuffer) throws(Errno) in
+                        try ExtendedAttributes.value(of: hostName, path: path, into: hostBuffer)
+                    }
                 }
             }
         }
@@ -84,18 +91,20 @@ extension AIOFSDevice {
     /// Largest list of names listxattr(2) returns (XATTR_LIST_MAX).
     static let maximumAttributeList = 65536
 
-    /// Runs `body` with the host name of a guest xattr name: validated (1...255 bytes, no NUL), then mapped by the
-    /// device's map (`--xattrmap`, or the default policy).
+    /// Runs `body` with a guest xattr name, validated (1...255 bytes, no NUL), and its host name, mapped by the
+    /// device's map (`--xattrmap`, or the default policy). Values are translated by the guest name (a POSIX ACL is
+    /// one whatever name the map stores it under).
     /// - Throws: `refusal` for a name a `bad` rule (or no rule) matches, EOPNOTSUPP for an `unsupported` one,
     ///   ERANGE when the mapped name is longer than 255 bytes, and the validation errors.
     private func withHostAttributeName<R>(
-        _ name: FileName, refusal: Errno, _ body: (UnsafePointer<CChar>) throws(Errno) -> R
+        _ name: FileName, refusal: Errno,
+        _ body: (_ guest: UnsafePointer<CChar>, _ host: UnsafePointer<CChar>) throws(Errno) -> R
     ) throws(Errno) -> R {
         try name.withValidatedAttributeName { (cName) throws(Errno) -> R in
             let length = strlen(cName)
             switch options.extendedAttributeMap.mapClient(UnsafeRawBufferPointer(start: cName, count: length)) {
             case .pass:
-                return try body(cName)
+                return try body(cName, cName)
             case .refused:
                 throw refusal
             case .unsupported:
@@ -114,7 +123,7 @@ extension AIOFSDevice {
                     }
                     UnsafeMutableRawPointer(base + prepend.count).copyMemory(from: cName, byteCount: length)
                     base[total] = 0
-                    return try body(UnsafePointer(base))
+                    return try body(cName, UnsafePointer(base))
                 }
             }
         }
@@ -127,8 +136,8 @@ extension AIOFSDevice {
         guard fileType != FileType.symbolicLink else { throw .notPermitted }
         try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
-                try withHostAttributeName(name, refusal: .notPermitted) { (cName) throws(Errno) in
-                    try ExtendedAttributes.remove(cName, path: path)
+                try withHostAttributeName(name, refusal: .notPermitted) { (_, hostName) throws(Errno) in
+                    try ExtendedAttributes.remove(hostName, path: path)
                 }
             }
         }

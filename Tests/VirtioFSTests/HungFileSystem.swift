@@ -14,7 +14,7 @@ final class HungFileSystem: @unchecked Sendable {
     let mountPoint: String
     private let fuse: CInt
     private let stop: CInt
-    private let state = Mutex((reads: 0, finished: false, closed: false))
+    private let state = Mutex((reads: 0, finished: false, closed: false, pending: [UInt64]()))
 
     /// Size of `file`.
     static let fileSize: UInt64 = 1 << 20
@@ -53,6 +53,9 @@ final class HungFileSystem: @unchecked Sendable {
         _ = write(stop, &one, 8)
         let deadline = Date().addingTimeInterval(5)
         while !state.withLock({ $0.finished }) && Date() < deadline { usleep(1000) }
+        // The stuck reads end with EIO first: closing /dev/fuse aborts the connection only if no other process
+        // holds it (a child another test forks and has not yet exec'ed does, for a moment).
+        for unique in state.withLock({ $0.pending }) { reply(unique, error: -EIO, Optional<UInt8>.none) }
         Glibc.close(fuse)
         Glibc.close(stop)
     }
@@ -129,7 +132,10 @@ final class HungFileSystem: @unchecked Sendable {
                 out.fh = 1
                 reply(header.unique, out)
             case FUSE_READ.rawValue:
-                state.withLock { $0.reads += 1 }  // never answered
+                state.withLock {
+                    $0.reads += 1  // not answered until `close`
+                    $0.pending.append(header.unique)
+                }
             case FUSE_FORGET.rawValue, FUSE_BATCH_FORGET.rawValue, FUSE_INTERRUPT.rawValue:
                 break  // no reply
             case FUSE_FLUSH.rawValue, FUSE_RELEASE.rawValue, FUSE_RELEASEDIR.rawValue:
