@@ -41,7 +41,18 @@ extension AIOFSDevice {
             let mode = try Self.mode(of: fd)
             let kill = Self.setIDBitsToDrop(mode: mode)
             guard kill != 0 else { return }
-            try FileSystemCall.setMode(of: fd, mode: mode_t(mode & 0o7777 & ~kill))
+            try Self.tolerateNotOwner { () throws(Errno) in
+                try FileSystemCall.setMode(of: fd, mode: mode_t(mode & 0o7777 & ~kill))
+            }
+        }
+    }
+
+    /// Runs a chmod that clears set-ID bits; EPERM (a daemon that runs unprivileged, or without CAP_FOWNER, and
+    /// does not own the file) is not an error: such a daemon lacks CAP_FSETID too, so the host kernel clears the
+    /// bits itself when it writes or truncates.
+    private static func tolerateNotOwner(_ chmod: () throws(Errno) -> Void) throws(Errno) {
+        do throws(Errno) { try chmod() } catch {
+            guard error == .notPermitted else { throw error }
         }
     }
 
@@ -51,9 +62,11 @@ extension AIOFSDevice {
             let mode = try Self.mode(of: fd)
             let kill = Self.setIDBitsToDrop(mode: mode)
             guard kill != 0 else { return }
-            try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.setMode(name, relativeTo: proc, mode: mode_t(mode & 0o7777 & ~kill))
+            try Self.tolerateNotOwner { () throws(Errno) in
+                try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
+                    try procSelfFD.use { (proc) throws(Errno) in
+                        try FileSystemCall.setMode(name, relativeTo: proc, mode: mode_t(mode & 0o7777 & ~kill))
+                    }
                 }
             }
         }
