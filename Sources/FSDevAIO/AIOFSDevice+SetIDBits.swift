@@ -37,37 +37,33 @@ extension AIOFSDevice {
     /// Clears the set-ID bits of the file open as `descriptor` (for I/O: fchmod), as a write by a caller without
     /// CAP_FSETID does.
     func dropSetIDBits(openFile descriptor: FileDescriptor) throws(Errno) {
-        try descriptor.use { (fd) throws(Errno) in
-            let mode = try Self.mode(of: fd)
-            let kill = Self.setIDBitsToDrop(mode: mode)
-            guard kill != 0 else { return }
-            try Self.tolerateNotOwner { () throws(Errno) in
-                try FileSystemCall.setMode(of: fd, mode: mode_t(mode & 0o7777 & ~kill))
-            }
-        }
-    }
-
-    /// Runs a chmod that clears set-ID bits; EPERM (a daemon that runs unprivileged, or without CAP_FOWNER, and
-    /// does not own the file) is not an error: such a daemon lacks CAP_FSETID too, so the host kernel clears the
-    /// bits itself when it writes or truncates.
-    private static func tolerateNotOwner(_ chmod: () throws(Errno) -> Void) throws(Errno) {
-        do throws(Errno) { try chmod() } catch {
-            guard error == .notPermitted else { throw error }
-        }
+        try dropSetIDBits(of: descriptor) { (fd, mode) throws(Errno) in try FileSystemCall.setMode(of: fd, mode: mode) }
     }
 
     /// Clears the set-ID bits of the inode of an O_PATH descriptor (chmod through its /proc/self/fd link).
     func dropSetIDBits(path descriptor: FileDescriptor) throws(Errno) {
+        try dropSetIDBits(of: descriptor) { (fd, mode) throws(Errno) in
+            try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
+                try procSelfFD.use { (proc) throws(Errno) in
+                    try FileSystemCall.setMode(name, relativeTo: proc, mode: mode)
+                }
+            }
+        }
+    }
+
+    /// Reads the mode of `descriptor`'s inode and, when a set-ID bit must go, has `chmod` set the mode without it.
+    /// EPERM from `chmod` (a daemon that runs unprivileged, or without CAP_FOWNER, and does not own the file) is
+    /// not an error: such a daemon lacks CAP_FSETID too, so the host kernel clears the bits itself when it writes
+    /// or truncates.
+    private func dropSetIDBits(
+        of descriptor: FileDescriptor, chmod: (CInt, mode_t) throws(Errno) -> Void
+    ) throws(Errno) {
         try descriptor.use { (fd) throws(Errno) in
             let mode = try Self.mode(of: fd)
             let kill = Self.setIDBitsToDrop(mode: mode)
             guard kill != 0 else { return }
-            try Self.tolerateNotOwner { () throws(Errno) in
-                try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
-                    try procSelfFD.use { (proc) throws(Errno) in
-                        try FileSystemCall.setMode(name, relativeTo: proc, mode: mode_t(mode & 0o7777 & ~kill))
-                    }
-                }
+            do throws(Errno) { try chmod(fd, mode_t(mode & 0o7777 & ~kill)) } catch {
+                guard error == .notPermitted else { throw error }
             }
         }
     }
