@@ -21,9 +21,9 @@ struct DaemonArguments: ParsableCommand {
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
             no_announce_submounts, allow_direct_io, no_allow_direct_io, posix_acl, no_posix_acl, \
-            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES; and, because they ask for \
-            what vhostfsd does anyway, no_killpriv_v2, no_security_label. security_label is refused; any other -o option is an \
-            error.
+            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES, killpriv_v2, no_killpriv_v2, \
+            xattrmap=MAP; and, because it asks for what vhostfsd does anyway, no_security_label. security_label is \
+            refused; any other -o option is an error.
 
             Started by systemd with socket activation (LISTEN_PID, LISTEN_FDS=1), vhostfsd serves the passed \
             socket when neither --socket-path nor --fd is given.
@@ -113,8 +113,31 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-xattr"), help: "Do not serve extended attributes (vhostfsd).")
     var noXattr = false
 
+    @Option(
+        name: .customLong("xattrmap"),
+        help: ArgumentHelp(
+            "Map extended attribute names between guest and host with virtiofsd's rules, e.g. :map::user.virtiofs.: "
+                + "(rules :type:scope:key:prefix: with type prefix, ok, bad or unsupported and scope all, client or "
+                + "server; at most one :map:key:prefix: rule, last). Implies --xattr. (default: security.* but "
+                + "security.selinux, and trusted.*, are unsupported)",
+            valueName: "map"))
+    var xattrmap: String?
+
     @Flag(name: .customLong("readonly"), help: "Refuse every change to the share with EROFS. (default: off)")
     var readonly = false
+
+    @Flag(
+        name: .customLong("killpriv-v2"),
+        help: ArgumentHelp(
+            "Offer FUSE_HANDLE_KILLPRIV_V2: a write, truncate, chown or O_TRUNC open by a guest user without "
+                + "CAP_FSETID clears set-user-ID and set-group-ID bits, as a local file system does (virtiofsd "
+                + "defaults to off). (default: on)"))
+    var killprivV2 = false
+
+    @Flag(
+        name: .customLong("no-killpriv-v2"),
+        help: "Do not offer KILLPRIV_V2: the guest kernel clears the bits itself, except with --cache=never.")
+    var noKillprivV2 = false
 
     @Flag(
         name: .customLong("no-inline-reads"),

@@ -214,6 +214,7 @@ extension DaemonConfiguration {
             directIO: allowDirectIO, inlineCachedReads: inlineReads)
         options.preservesNoatime = preserveNoatime
         options.announcesSubmounts = announceSubmounts
+        if let xattrMap { options.extendedAttributeMap = xattrMap }
         #if DEBUG
         options.unconfinedLookupForTesting = debug.unconfinedLookup
         #endif
@@ -231,6 +232,7 @@ extension DaemonConfiguration {
         fuse.submounts = announceSubmounts
         fuse.directIOAllowMmap = allowMmap
         fuse.posixACL = posixACL
+        fuse.killprivV2 = killprivV2
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }
