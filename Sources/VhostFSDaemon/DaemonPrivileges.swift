@@ -74,7 +74,7 @@ struct DaemonPrivileges: Sendable, Hashable {
         off.append(
             "ids outside the namespace's maps (host files they own show as the overflow id; giving them to a file "
                 + "is EINVAL)")
-        off.append("trusted.* extended attributes (EPERM)")
+        off.append("trusted.* extended attributes (EPERM, whatever --xattrmap allows)")
         return "running as uid \(userID) gid \(groupID) in a \(namespace): the share is served with this user's "
             + "rights on the host; off: " + off.joined(separator: "; ")
     }

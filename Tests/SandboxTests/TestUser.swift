@@ -34,13 +34,14 @@ final class TestUser {
             subordinateUIDs = try Self.subordinateRange(of: name, in: "/etc/subuid")
             subordinateGIDs = try Self.subordinateRange(of: name, in: "/etc/subgid")
         } catch {
-            try? Self.run("/usr/sbin/userdel", name)
+            try? Self.run("/usr/sbin/userdel", "--force", name)
             throw error
         }
     }
 
     deinit {
-        try? Self.run("/usr/sbin/userdel", name)
+        // --force: the daemon a test started as this user may still be stopping.
+        try? Self.run("/usr/sbin/userdel", "--force", name)
     }
 
     /// The `name:start:count` line of `file` for `name`.
