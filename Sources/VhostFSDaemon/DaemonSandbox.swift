@@ -107,7 +107,8 @@ enum DaemonSandbox {
         if forked.child != 0 {
             // The supervisor: its copy of the listening socket would keep accepting connections nobody serves.
             _ = Glibc.close(listener.rawValue)
-            DaemonSupervisor.run(child: forked.child, signals: signals, socketFile: socketFile, logger: logger)
+            DaemonSupervisor.run(child: forked.child, signals: signals, socketFile: socketFile, logger: logger,
+                                 userNamespace: forked.userNamespace != nil)
         }
         // From here on the daemon is the child; a failure ends it, and the supervisor removes the socket.
         try watchSupervisor(forked.parent, mode)

@@ -185,6 +185,44 @@ struct RootlessSandboxTests {
         #expect(log.contains("running as uid 0 gid 0 in a user namespace"), "\(log)")
     }
 
+    @Test("a namespace root mapped to a subordinate id: the daemon takes it, and the supervisor still stops it")
+    func namespaceRootIsASubordinateID() throws {
+        try Self.requireTools(newuidmap: true)
+        let user = try TestUser()
+        let maps = ["--uid-map=:0:\(user.subordinateUIDs.start):65536:",
+                    "--gid-map=:0:\(user.subordinateGIDs.start):65536:"]
+        let share = { (paths: SandboxedDaemon.Paths) in
+            // Namespace root is not the share's owner: let it in.
+            #expect(chmod(paths.share, 0o777) == 0)
+        }
+        // SIGTERM to the supervisor reaches a daemon of another host uid: exit 0, socket removed.
+        let daemon = try SandboxedDaemon(maps, user: user, prepare: share)
+        do {
+            let client = try Self.client(daemon, uid: 0, gid: 0)
+            defer { client.shutdown() }
+            let pid = try #require(daemon.daemonPID(), "the supervisor has no child:\n\(daemon.log)")
+            let ids = "\(user.subordinateUIDs.start)"
+            #expect(SandboxedDaemon.status(of: pid)["Uid"] == Array(repeating: ids, count: 4).joined(separator: "\t"))
+            #expect(SandboxedDaemon.status(of: daemon.supervisorPID)["Uid"]?.hasPrefix("\(user.uid)\t") == true)
+            _ = try client.mkdir(parent: FUSEClient.rootNodeID, name: "by-namespace-root", mode: 0o755)
+        }
+        #expect(Self.owner(daemon.share + "/by-namespace-root")?.uid == user.subordinateUIDs.start)
+        daemon.signal(SIGTERM)
+        #expect(daemon.termination() == .exited(0), "\(daemon.log)")
+        #expect(!daemon.socketExists)
+
+        // The supervisor killed outright: the parent-death signal, sent with its credentials, still stops it.
+        let orphaned = try SandboxedDaemon(maps, user: user, prepare: share)
+        try orphaned.connect().shutdown()
+        let pid = try #require(orphaned.daemonPID())
+        orphaned.signal(SIGKILL)
+        let ended = eventually(timeoutMilliseconds: 5_000) {
+            kill(pid, 0) != 0 || SandboxedDaemon.status(of: pid)["State"]?.hasPrefix("Z") == true
+        }
+        #expect(ended, "the daemon outlived its supervisor")
+        #expect(orphaned.log.contains("signal 15: stopping"), "\(orphaned.log)")
+    }
+
     /// Start-up failures of an ordinary user's sandbox: a map newuidmap or newgidmap refuses, chroot.
     static let refusals: [(arguments: [String], message: String)] = [
         (["--uid-map=:0:0:1:"], "cannot enter the namespace sandbox: newuidmap "),
