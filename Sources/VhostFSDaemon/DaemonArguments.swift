@@ -30,7 +30,10 @@ struct DaemonArguments: ParsableCommand {
 
             Started as an ordinary user (without CAP_SETUID/CAP_SETGID), vhostfsd serves the share with that \
             user's rights: files the guest creates belong to it, and the start-up log names the root-only \
-            features that are off.
+            features that are off. With --sandbox=namespace (the default) it first enters a user namespace of its \
+            own, mapping the user's uid and gid, or the --uid-map/--gid-map ranges through newuidmap and newgidmap \
+            (uidmap package; ranges from /etc/subuid and /etc/subgid), whose guest ids then own the files they \
+            create. Where unprivileged user namespaces are not allowed the start fails with one line.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \
             spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
@@ -245,8 +248,9 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("uid-map"),
         help: ArgumentHelp(
             "A user namespace's uid map, :NAMESPACE_UID:HOST_UID:COUNT: (virtiofsd; the guest sees namespace uids). "
-                + "vhostfsd applies it itself, with the kernel's rules: an unmapped host uid shows as 65534, an "
-                + "unmapped guest uid is EINVAL. May be repeated.",
+                + "Started by an ordinary user with --sandbox=namespace, it becomes the map of the daemon's user "
+                + "namespace (newuidmap); otherwise vhostfsd applies it itself, with the kernel's rules: an "
+                + "unmapped host uid shows as 65534, an unmapped guest uid is EINVAL. May be repeated.",
             valueName: ":ns:host:count:"))
     var uidMap: [String] = []
 
@@ -331,9 +335,9 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("sandbox"),
         help: ArgumentHelp(
-            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root), chroot "
-                + "(where namespaces are not allowed; weaker) or none. Start-up fails if it cannot be entered. "
-                + "(default: namespace)",
+            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root; as an "
+                + "ordinary user, in a user namespace of its own), chroot (where namespaces are not allowed; "
+                + "weaker; root only) or none. Start-up fails if it cannot be entered. (default: namespace)",
             valueName: "mode"))
     var sandbox: String?
 
