@@ -29,13 +29,18 @@ let package = Package(
         .systemLibrary(name: "CAIO", path: "Sources/CAIO"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", pkgConfig: "numa",
                        providers: [.apt(["libnuma-dev"])]),
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
 
         // MARK: - Linux layer
-        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA"], swiftSettings: gnuSource),
+        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp"], swiftSettings: gnuSource),
 
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
         .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"], swiftSettings: gnuSource),
+        // Runs the SIGBUS guard's fatal half in a process of its own, for GuestMemoryTests.
+        .executableTarget(name: "guest-memory-guard-probe", dependencies: ["GuestMemory", "LinuxSystem"],
+                          swiftSettings: gnuSource),
         .executableTarget(name: "virtqueue-microbench", dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"], swiftSettings: gnuSource),
 
         // MARK: - vhost-user protocol
@@ -91,10 +96,11 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "VirtioFSTests",
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "VhostUserTestKit",
-                                   "QEMUTestKit", "LinuxSystem"],
+                                   "QEMUTestKit", "LinuxSystem", "FUSE"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
+        .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
         .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], exclude: ["GuestScripts"],
                     swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),

@@ -81,9 +81,7 @@ extension AIOFSDevice {
         case FileType.regular: flags = O_RDONLY | O_NONBLOCK | O_NOCTTY
         default: return nil
         }
-        return try nodes.retryingOnShortage { () throws(Errno) in
-            try Self.reopen(descriptor, procSelfFD: procSelfFD, flags: flags)
-        }
+        return try reopen(descriptor, flags: flags)
     }
 
     /// `FileSystemCall.open`, once more after evicting cached node descriptors when the process is out of

@@ -58,13 +58,20 @@ final class ColdReadWorker: @unchecked Sendable {
 
     /// Lets the threads finish the queued jobs, then end; returns when they have. Their completions may still be
     /// waiting in the reactor's mailbox: they run after this returns.
-    func stop() {
+    ///
+    /// Returns anyway after `timeoutNanoseconds`: a read stuck in a hung file system under the share can hold its
+    /// thread forever, and must not hold the reactor's shutdown (the daemon's exit) with it. Such a thread ends
+    /// when its read returns; its completion is dropped then, because the reactor has stopped. (Channels are only
+    /// shut down with reads in flight when their reactor stops: a queue abandoned with stuck reads keeps its
+    /// channel until they finish.)
+    func stop(timeoutNanoseconds: UInt64 = 2_000_000_000) {
         let threads = state.withLock { s -> Int in
             s.stopping = true
             return s.running
         }
         wake.signal(UInt64(max(threads, 1)))
-        while state.withLock({ $0.running }) > 0 { usleep(1000) }
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeoutNanoseconds
+        while state.withLock({ $0.running }) > 0 && SystemClock.monotonicNanoseconds() < deadline { usleep(1000) }
     }
 
     private func take() -> Job? {

@@ -1,3 +1,5 @@
+import FSDevAIO
+
 /// Turns the parsed command line into a `DaemonConfiguration`: values parsed with the option's spelling in every
 /// message, long options first, then the legacy `-o` options in order, conflicts refused.
 struct CommandLineSettings {
@@ -27,6 +29,19 @@ struct CommandLineSettings {
     private var inodeFileHandles = CommandLineSetting<DaemonConfiguration.InodeFileHandles>()
     private var descriptorCache = CommandLineSetting<Int>()
     private var descriptorLimit = CommandLineSetting<DaemonConfiguration.DescriptorLimit>()
+    private var seccomp = CommandLineSetting<DaemonConfiguration.SeccompMode>()
+    private var capabilityChanges = CommandLineSetting<DaemonConfiguration.CapabilityChanges>()
+    private var socketGroup = CommandLineSetting<DaemonConfiguration.SocketGroup>()
+    #if DEBUG
+    private var debug = DaemonConfiguration.DebugOptions()
+    #endif
+    private var idTranslation = IDTranslationSettings.none
+    private var allowDirectIO = CommandLineSetting<Bool>()
+    private var preserveNoatime = CommandLineSetting<Bool>()
+    private var allowMmap = CommandLineSetting<Bool>()
+    private var posixACL = CommandLineSetting<Bool>()
+    private var killprivV2 = CommandLineSetting<Bool>()
+    private var xattrMap = CommandLineSetting<ExtendedAttributeMap>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -43,8 +58,13 @@ struct CommandLineSettings {
 
     /// Validates the collected settings as a whole and builds the configuration.
     ///
-    /// - Parameter allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
-    func configuration(allowedCPUs: [Int]?) throws(DaemonConfigurationError) -> DaemonConfiguration {
+    /// - Parameters:
+    ///   - allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
+    ///   - activatedSocket: a listening socket systemd passed (`SocketActivation`), served when neither
+    ///     `--socket-path` nor `--fd` is given.
+    func configuration(allowedCPUs: [Int]?, activatedSocket: CInt? = nil) throws(DaemonConfigurationError)
+        -> DaemonConfiguration
+    {
         let listen: DaemonConfiguration.Listen
         switch (socketPath.value, socketPath.spelling, fd.value) {
         case (let path?, let spelling?, nil):
@@ -56,20 +76,27 @@ struct CommandLineSettings {
         case (.some, let spelling, .some):
             throw DaemonConfigurationError("\(spelling ?? "--socket-path") and --fd are mutually exclusive")
         default:
-            throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            guard let activatedSocket else {
+                throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            }
+            try DaemonConfiguration.validateInheritedFD(activatedSocket, option: "socket activation (LISTEN_FDS)")
+            listen = .inheritedFD(activatedSocket)
         }
         guard let shared = sharedDirectory.value else {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
+        }
+        if let mapSpelling = xattrMap.spelling, xattr.value == false, let spelling = xattr.spelling {
+            throw DaemonConfigurationError("\(mapSpelling) conflicts with \(spelling): a map needs extended attributes")
         }
         let mode = pollMode.value ?? .adaptive
         if let spelling = pollMicroseconds.spelling, mode != .adaptive {
             throw DaemonConfigurationError(
                 "\(spelling) applies only to --poll-mode=adaptive, not --poll-mode=\(mode.rawValue)")
         }
-        return try DaemonConfiguration(
+        var configuration = try DaemonConfiguration(
             listen: listen,
             sharedDirectory: shared,
-            tag: tag.value ?? DaemonConfiguration.defaultTag,
+            tag: tag.value,
             cache: cache.value ?? .auto,
             writeback: writeback.value ?? false,
             xattr: xattr.value ?? false,
@@ -79,6 +106,8 @@ struct CommandLineSettings {
             flock: flock.value ?? false,
             readdirplus: readdirplus.value ?? true,
             announceSubmounts: announceSubmounts.value ?? false,
+            killprivV2: killprivV2.value ?? true,
+            xattrMap: xattrMap.value,
             reactorCPUs: reactorCPUs.value,
             pollMode: mode,
             pollMicroseconds: pollMicroseconds.value ?? DaemonConfiguration.defaultPollMicroseconds,
@@ -88,12 +117,24 @@ struct CommandLineSettings {
             logLevel: logLevel.value ?? .info,
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
-            sandbox: sandbox.value ?? .none,
+            sandbox: sandbox.value ?? .namespace,
+            seccomp: seccomp.value ?? .kill,
+            capabilityChanges: capabilityChanges.value ?? DaemonConfiguration.CapabilityChanges(),
+            socketGroup: socketGroup.value,
+            idTranslation: idTranslation,
+            allowDirectIO: allowDirectIO.value ?? false,
+            preserveNoatime: preserveNoatime.value ?? false,
+            allowMmap: allowMmap.value ?? false,
+            posixACL: posixACL.value ?? false,
             inodeFileHandles: inodeFileHandles.value ?? .prefer,
             descriptorCache: descriptorCache.value,
             descriptorLimit: descriptorLimit.value ?? .hardLimit,
             allowedCPUs: allowedCPUs
         )
+        #if DEBUG
+        configuration.debug = debug
+        #endif
+        return configuration
     }
 
     // MARK: - Long options
@@ -104,7 +145,9 @@ struct CommandLineSettings {
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox), ("--inode-file-handles", a.inodeFileHandles), ("--fd-cache", a.fdCache),
+            ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
+            ("--socket-group", a.socketGroup), ("--xattrmap", a.xattrmap),
+            ("--inode-file-handles", a.inodeFileHandles), ("--fd-cache", a.fdCache),
             ("--rlimit-nofile", a.rlimitNofile),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
@@ -123,6 +166,9 @@ struct CommandLineSettings {
         if a.xattr { try xattr.set(true, by: "--xattr") }
         if a.noXattr { try xattr.set(false, by: "--no-xattr") }
         if a.readonly { try readOnly.set(true, by: "--readonly") }
+        if a.killprivV2 { try killprivV2.set(true, by: "--killpriv-v2") }
+        if a.noKillprivV2 { try killprivV2.set(false, by: "--no-killpriv-v2") }
+        if let text = a.xattrmap { try xattrMap.set(try Self.xattrMap(text, option: "--xattrmap"), by: "--xattrmap") }
         if a.noInlineReads { try inlineReads.set(false, by: "--no-inline-reads") }
         if a.posixLock { try posixLocks.set(true, by: "--posix-lock") }
         if a.noPosixLock { try posixLocks.set(false, by: "--no-posix-lock") }
@@ -189,6 +235,69 @@ struct CommandLineSettings {
             try DaemonConfiguration.validateDescriptorLimit(limit, option: "--rlimit-nofile")
             try descriptorLimit.set(limit, by: "--rlimit-nofile")
         }
+        if let text = a.seccomp {
+            guard let mode = DaemonConfiguration.SeccompMode(rawValue: text) else {
+                throw .option("--seccomp", "\(text) is not one of kill, log, trap, none")
+            }
+            try seccomp.set(mode, by: "--seccomp")
+        }
+        if let text = a.modcaps {
+            try capabilityChanges.set(
+                try DaemonConfiguration.CapabilityChanges.parse(text, option: "--modcaps"), by: "--modcaps")
+        }
+        if let text = a.socketGroup {
+            try socketGroup.set(
+                try DaemonConfiguration.SocketGroup.resolve(text, option: "--socket-group"), by: "--socket-group")
+        }
+        #if DEBUG
+        debug = DaemonConfiguration.DebugOptions(
+            unconfinedLookup: a.debugUnconfinedLookup, forbiddenSystemCall: a.debugForbiddenSyscall)
+        #endif
+        try applyIDTranslation(a)
+        try applyVirtiofsdOptions(a)
+    }
+
+    /// The rest of virtiofsd 1.x's options: accepted with their meaning, or refused with the reason.
+    private mutating func applyVirtiofsdOptions(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        if a.allowDirectIO { try allowDirectIO.set(true, by: "--allow-direct-io") }
+        if a.preserveNoatime { try preserveNoatime.set(true, by: "--preserve-noatime") }
+        if a.allowMmap { try allowMmap.set(true, by: "--allow-mmap") }
+        if a.posixACL { try posixACL.set(true, by: "--posix-acl") }
+        if a.securityLabel { throw .option("--security-label", Self.securityLabelRefusal) }
+        let migration: [(String, Bool)] = [
+            ("--migration-mode", a.migrationMode != nil), ("--migration-on-error", a.migrationOnError != nil),
+            ("--migration-verify-handles", a.migrationVerifyHandles),
+            ("--migration-confirm-paths", a.migrationConfirmPaths),
+        ]
+        for case (let option, true) in migration { throw .option(option, Self.migrationRefusal) }
+    }
+
+    /// Why `--security-label` is refused.
+    static let securityLabelRefusal =
+        "not supported: vhostfsd does not take the guest's security context at creation (FUSE_SECURITY_CTX), so "
+        + "new files would get the host's default label instead of the guest's"
+
+    /// Why the `--migration-*` options are refused.
+    static let migrationRefusal =
+        "migration is not supported yet: vhostfsd cannot hand its state to another instance "
+        + "(VHOST_USER_PROTOCOL_F_DEVICE_STATE), and QEMU does not migrate a guest with this device"
+
+    /// `--translate-uid`/`--translate-gid` rules and `--uid-map`/`--gid-map` ranges, each value checked on its own,
+    /// then each option's values together.
+    private mutating func applyIDTranslation(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        for text in a.translateUID {
+            idTranslation.uidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-uid"))
+        }
+        for text in a.translateGID {
+            idTranslation.gidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-gid"))
+        }
+        for text in a.uidMap {
+            idTranslation.uidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--uid-map"))
+        }
+        for text in a.gidMap {
+            idTranslation.gidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--gid-map"))
+        }
+        try idTranslation.validate()
     }
 
     // MARK: - Legacy -o options
@@ -209,6 +318,11 @@ struct CommandLineSettings {
                 try logLevel.set(try Self.logLevel(value, option: spelling), by: spelling)
             case "sandbox":
                 try sandbox.set(try Self.sandbox(value, option: spelling), by: spelling)
+            case "modcaps":
+                try capabilityChanges.set(
+                    try DaemonConfiguration.CapabilityChanges.parse(value, option: spelling), by: spelling)
+            case "xattrmap":
+                try xattrMap.set(try Self.xattrMap(value, option: spelling), by: spelling)
             case _ where Self.compatFlags.contains(name):
                 throw .option(spelling, "takes no value, but \(value) was given")
             default:
@@ -217,7 +331,7 @@ struct CommandLineSettings {
             return
         }
         switch name {
-        case "source", "cache", "log_level", "loglevel", "sandbox":
+        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps", "xattrmap":
             throw .option(spelling, "missing value (expected \(name)=...)")
         case "xattr", "no_xattr": try xattr.set(name == "xattr", by: spelling)
         case "writeback", "no_writeback": try writeback.set(name == "writeback", by: spelling)
@@ -227,8 +341,12 @@ struct CommandLineSettings {
         case "announce_submounts", "no_announce_submounts":
             try announceSubmounts.set(name == "announce_submounts", by: spelling)
         case "debug": try logLevel.set(.debug, by: spelling)
-        case "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label":
-            break  // these ask for what vhostfsd does anyway
+        case "killpriv_v2", "no_killpriv_v2": try killprivV2.set(name == "killpriv_v2", by: spelling)
+        case "allow_direct_io", "no_allow_direct_io": try allowDirectIO.set(name == "allow_direct_io", by: spelling)
+        case "security_label": throw .option(spelling, Self.securityLabelRefusal)
+        case "posix_acl", "no_posix_acl": try posixACL.set(name == "posix_acl", by: spelling)
+        case "no_security_label":
+            break  // it asks for what vhostfsd does anyway
         default:
             throw .option(spelling, "unknown or unsupported option")
         }
@@ -238,7 +356,8 @@ struct CommandLineSettings {
     private static let compatFlags: Set<String> = [
         "xattr", "no_xattr", "writeback", "no_writeback", "flock", "no_flock", "posix_lock", "no_posix_lock",
         "readdirplus", "no_readdirplus", "announce_submounts", "no_announce_submounts", "debug",
-        "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label",
+        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "killpriv_v2", "posix_acl", "no_posix_acl",
+        "security_label", "no_security_label",
     ]
 
     // MARK: - Values
@@ -282,6 +401,11 @@ struct CommandLineSettings {
             throw .option(option, "\(text) is not one of error, warn, info, debug, trace, off")
         }
         return level
+    }
+
+    /// An xattr map in virtiofsd's syntax.
+    static func xattrMap(_ text: String, option: String) throws(DaemonConfigurationError) -> ExtendedAttributeMap {
+        do { return try ExtendedAttributeMap.parse(text) } catch { throw .option(option, error.message) }
     }
 
     static func sandbox(_ text: String, option: String) throws(DaemonConfigurationError) -> DaemonConfiguration.Sandbox

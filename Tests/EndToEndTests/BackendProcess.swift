@@ -48,9 +48,12 @@ final class BackendProcess {
     ///   shell that starts it), through util-linux's prlimit; nil: the test runner's limits.
     init(
         backend: BackendUnderTest, sharedDirectory: String, socketPath: String, tag: String, xattr: Bool,
-        logPath: String, softDescriptorLimit: Int? = nil, timeout: Duration = .seconds(20)
+        extraArguments: [String] = [], logPath: String, softDescriptorLimit: Int? = nil,
+        timeout: Duration = .seconds(20)
     ) throws {
-        var command = backend.command(socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr)
+        var command = backend.command(
+            socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr,
+            extraArguments: extraArguments)
         if let softDescriptorLimit {
             var limit = rlimit()
             getrlimit(RLIMIT_NOFILE, &limit)
@@ -170,7 +173,21 @@ final class BackendProcess {
     /// True if some Unix socket bound to `path` is listening, read from /proc/net/unix so that the check does not
     /// connect (QEMU's C virtiofsd takes the first connection as its only front-end).
     static func isListening(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return false }
+        // Read to the end with read(2): procfs hands the table out a page of records per read, and Foundation's
+        // readers stop after the first short read, so a socket listed past the first page was never seen once the
+        // host had more than about 40 Unix sockets. Decoded leniently: abstract socket names may be any bytes.
+        let fd = open("/proc/net/unix", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            data += chunk[..<n]
+        }
+        let table = String(decoding: data, as: UTF8.self)
         // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is __SO_ACCEPTCON (listening).
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -426,20 +426,23 @@ struct CommandLineFixture {
             "--no-xattr", "--readonly", "--posix-lock", "--no-posix-lock", "--flock", "--no-flock", "--no-readdirplus",
             "--announce-submounts", "--no-announce-submounts", "--queues", "--queue-size", "--max-write",
             "--reactor-cpus", "--poll-mode", "--poll-us", "--log-level", "--syslog", "-d ", "--thread-pool-size",
-            "--sandbox", "-o <opt", "-f ", "--print-capabilities", "-V, --version", "-h, --help",
-            "--inode-file-handles", "--fd-cache", "--rlimit-nofile",
+            "--sandbox", "--seccomp", "--modcaps", "--socket-group", "-o <opt", "-f ", "--print-capabilities",
+            "-V, --version", "-h, --help", "--inode-file-handles", "--fd-cache", "--rlimit-nofile",
         ] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         for defaultText in [
-            "(default: vhostfs)", "(default: auto)", "(default: 1)", "(default: 1024)", "(default: 1M)",
-            "(default: adaptive)", "(default: 100)", "(default: info)", "(default: 0)", "(default: none)",
+            "(default: none, the front-end's tag)", "(default: auto)", "(default: 1)", "(default: 1024)",
+            "(default: 1M)",
+            "(default: adaptive)", "(default: 100)", "(default: info)", "(default: 0)", "(default: namespace)",
+            "(default: kill)",
             "(default: off)", "(default: one reactor", "(default: prefer)", "RLIMIT_NOFILE/2, 64 to 65536)",
             "(default: the hard limit)",
         ] {
             #expect(help.contains(defaultText), "help lacks \(defaultText)")
         }
-        for compat in ["source=DIR", "no_posix_lock", "no_readdirplus", "log_level=LEVEL", "sandbox=MODE"] {
+        for compat in ["source=DIR", "no_posix_lock", "no_readdirplus", "log_level=LEVEL", "sandbox=MODE",
+                       "modcaps=CHANGES"] {
             #expect(help.contains(compat), "help lacks -o \(compat)")
         }
     }

@@ -133,7 +133,13 @@ import Testing
                 "source=$SHARE,no_allow_direct_io,no_killpriv_v2,no_posix_acl,no_security_label",
             ]),
             { f in
-                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share)
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, killprivV2: false)
+            }
+        ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "-o", "source=$SHARE,allow_direct_io"]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, allowDirectIO: true)
             }
         ),
         // The same value through two spellings is not a conflict.
@@ -177,11 +183,13 @@ import Testing
     static let badCases: [CommandLineCase] = [
         CommandLineCase(["-o", "bogus"], "-o bogus: unknown or unsupported option"),
         CommandLineCase(["-o", "xattr,bogus"], "-o bogus: unknown or unsupported option"),
-        CommandLineCase(["-o", "modcaps=+sys_admin"], "-o modcaps=+sys_admin: unknown or unsupported option"),
+        CommandLineCase(["-o", "modcaps=+sys_bogus"], "-o modcaps: sys_bogus is not a capability name"),
         CommandLineCase(
-            ["-o", "xattrmap=:map::user.virtiofs.:"], "-o xattrmap=:map::user.virtiofs.:: unknown or unsupported option"
+            ["-o", "xattrmap=:map::user.virtiofs."], "-o xattrmap: rule 1: missing the prefix, or the ':' that ends it"
         ),
-        CommandLineCase(["-o", "allow_direct_io"], "-o allow_direct_io: unknown or unsupported option"),
+        CommandLineCase(["-o", "security_label"], "-o security_label: " + CommandLineSettings.securityLabelRefusal),
+        CommandLineCase(["--allow-direct-io", "-o", "no_allow_direct_io"],
+                        "-o no_allow_direct_io conflicts with --allow-direct-io"),
         CommandLineCase(["-o", "norace"], "-o norace: unknown or unsupported option"),
         CommandLineCase(["-o", "xattr=1"], "-o xattr: takes no value, but 1 was given"),
         CommandLineCase(["-o", "cache"], "-o cache: missing value (expected cache=...)"),

@@ -85,10 +85,16 @@ import Testing
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--xattr", "-o", "no_xattr"],
             "-o no_xattr conflicts with --xattr"),
         CommandLineCase(
-            ["--socket-path=$SOCK", "-o", "source=$SHARE,modcaps=+sys_admin"],
-            "-o modcaps=+sys_admin: unknown or unsupported option"),
+            ["--socket-path=$SOCK", "-o", "source=$SHARE,modcaps=+sys_admin:mknod"],
+            "-o modcaps: mknod must start with + or - (e.g. +sys_admin:-mknod)"),
         CommandLineCase(["--fd=999999", "--shared-dir=$SHARE"], "--fd: 999999 is not an open file descriptor"),
         CommandLineCase(["-o"], "Missing value for '-o <opt[,opt...]>'"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--xattrmap=:prefix:everywhere:a.:b.:"],
+            "--xattrmap: rule 1: unknown scope 'everywhere' (expected all, client or server)"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--killpriv-v2", "-o", "no_killpriv_v2"],
+            "-o no_killpriv_v2 conflicts with --killpriv-v2"),
         CommandLineCase(
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--inode-file-handles=sometimes"],
             "--inode-file-handles: sometimes is not one of never, prefer, mandatory"),
