@@ -117,6 +117,7 @@ struct RootlessSandboxTests {
         #expect(log.contains("user namespace mapping uids :\(user.uid):\(user.uid):1: (the user's own"), "\(log)")
         #expect(log.contains("credential switching (the user namespace maps only the daemon's own ids"), "\(log)")
         #expect(log.contains("file handles (open_by_handle_at needs CAP_DAC_READ_SEARCH outside"), "\(log)")
+        #expect(log.contains("file handles unavailable: the daemon runs in a user namespace of its own"), "\(log)")
 
         daemon.signal(SIGTERM)
         #expect(daemon.termination() == .exited(0), "\(daemon.log)")
@@ -221,6 +222,19 @@ struct RootlessSandboxTests {
         }
         #expect(ended, "the daemon outlived its supervisor")
         #expect(orphaned.log.contains("signal 15: stopping"), "\(orphaned.log)")
+    }
+
+    @Test("--inode-file-handles=mandatory stops an ordinary user's namespace sandbox with one line and exit 1")
+    func mandatoryFileHandlesAreRefusedInAUserNamespace() throws {
+        try Self.requireTools()
+        let user = try TestUser()
+        let daemon = try SandboxedDaemon(["--inode-file-handles=mandatory"], user: user)
+        #expect(daemon.termination() == .exited(1), "\(daemon.log)")
+        let failures = daemon.log.split(separator: "\n").filter { $0.contains("--inode-file-handles") }
+        #expect(failures.count == 1, "\(daemon.log)")
+        #expect(failures.first?.contains("--inode-file-handles=mandatory: file handles cannot be opened in the user "
+            + "namespace of an ordinary user's sandbox") == true, "\(daemon.log)")
+        #expect(!daemon.socketExists, "the socket file was left behind")
     }
 
     /// Start-up failures of an ordinary user's sandbox: a map newuidmap or newgidmap refuses, chroot.

@@ -45,9 +45,18 @@ struct DescriptorOptionTests {
             return false
         }
 
-        /// The soft and hard "Max open files" of the running daemon, from /proc/<pid>/limits.
-        func openFileLimits() -> (soft: UInt64, hard: UInt64)? {
-            let path = "/proc/\(process.processIdentifier)/limits"
+        /// The process that serves: with a sandbox (the default) the child of the supervisor the test started,
+        /// else the started process itself.
+        func servingPID() -> pid_t {
+            let supervisor = process.processIdentifier
+            let path = "/proc/\(supervisor)/task/\(supervisor)/children"
+            let children = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: " ")
+            return children.first.flatMap { pid_t($0) } ?? supervisor
+        }
+
+        /// The soft and hard "Max open files" of the serving daemon (default), or of `pid`, from /proc/<pid>/limits.
+        func openFileLimits(of pid: pid_t? = nil) -> (soft: UInt64, hard: UInt64)? {
+            let path = "/proc/\(pid ?? servingPID())/limits"
             guard let limits = try? String(contentsOfFile: path, encoding: .utf8),
                   let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
             else { return nil }
@@ -67,8 +76,12 @@ struct DescriptorOptionTests {
         let inherited = try ResourceLimit.openDescriptors()
         let d = try Daemon([], prefix: ["/usr/bin/prlimit", "--nofile=1024:\(inherited.hard)", "--"])
         #expect(d.waitUntilListening(), "\(d.text)")
-        let limits = d.openFileLimits()
-        #expect(limits?.soft == inherited.hard && limits?.hard == inherited.hard)
+        // Set before the sandbox, so the sandboxed daemon and its supervisor both have it.
+        #expect(d.servingPID() != d.process.processIdentifier, "no sandboxed child: \(d.text)")
+        for pid in [d.servingPID(), d.process.processIdentifier] {
+            let limits = d.openFileLimits(of: pid)
+            #expect(limits?.soft == inherited.hard && limits?.hard == inherited.hard, "pid \(pid)")
+        }
         #expect(d.text.contains("descriptor limit: soft \(inherited.hard), hard \(inherited.hard) (was soft 1024"))
         #expect(d.text.contains("nodes are identified by file handles"), "\(d.text)")
         #expect(d.text.contains("at most \(inherited.hard / 2) O_PATH descriptors"), "\(d.text)")
@@ -110,33 +123,61 @@ struct DescriptorOptionTests {
         #expect(d.stop() == 0)
     }
 
-    @Test func mandatoryFileHandlesOnAFilesystemWithoutThemIsAnErrorAtStart() throws {
-        let d = try Daemon(["--inode-file-handles=mandatory"], share: "/proc/sys")
+    /// A share on a filesystem without file handles: a ramfs under the default namespace sandbox (the share is "/"
+    /// of the daemon's mount namespace there), procfs without a sandbox (the namespace sandbox covers /proc).
+    @Test(arguments: [("ramfs", [String]()), ("/proc/sys", ["--sandbox=none"])])
+    func mandatoryFileHandlesOnAFilesystemWithoutThemIsAnErrorAtStart(share: String, sandbox: [String]) throws {
+        let mount = share == "ramfs" ? try RamfsMount() : nil
+        let directory = mount?.path ?? share
+        let d = try Daemon(["--inode-file-handles=mandatory"] + sandbox, share: directory)
         #expect(!d.waitUntilListening())
         #expect(d.stop() == 1)
-        #expect(d.text.contains("--inode-file-handles=mandatory: the filesystem of /proc/sys exports no file handles"),
-                "\(d.text)")
+        let failure = "--inode-file-handles=mandatory: the filesystem of \(directory) exports no file handles"
+        let lines = d.text.split(separator: "\n")
+        #expect(lines.last?.contains(failure) == true, "\(d.text)")
+        #expect(lines.filter { $0.contains("--inode-file-handles") }.count == 1, "\(d.text)")
         // With prefer, the same share is served by O_PATH descriptors, and the log says so.
-        let p = try Daemon([], share: "/proc/sys")
+        let p = try Daemon(sandbox, share: directory)
         #expect(p.waitUntilListening(), "\(p.text)")
-        #expect(p.text.contains("file handles unavailable: the filesystem of /proc/sys exports no file handles"))
+        #expect(p.text.contains("file handles unavailable: the filesystem of \(directory) exports no file handles"),
+                "\(p.text)")
         #expect(p.stop() == 0)
     }
 
-    /// Without CAP_DAC_READ_SEARCH (dropped by setpriv from the bounding set), handles cannot be opened: the log
-    /// says what is missing, `prefer` serves with descriptors, `mandatory` refuses to start.
-    @Test func missingCapDacReadSearchIsNamedInTheLog() throws {
+    /// Without CAP_DAC_READ_SEARCH, handles cannot be opened: the log says what is missing, `prefer` serves with
+    /// descriptors, `mandatory` refuses to start with one line. Dropped by setpriv from the bounding set before
+    /// the daemon starts, or by the sandboxed daemon's own capability drop (`--modcaps=-dac_read_search`).
+    @Test(arguments: [
+        (["/usr/bin/setpriv", "--bounding-set=-dac_read_search", "--inh-caps=-dac_read_search", "--"], [String]()),
+        ([], ["--modcaps=-dac_read_search"]),
+    ])
+    func missingCapDacReadSearchIsNamedInTheLog(prefix: [String], arguments: [String]) throws {
         try #require(geteuid() == 0, "the daemon tests run as root")
-        let drop = ["/usr/bin/setpriv", "--bounding-set=-dac_read_search", "--inh-caps=-dac_read_search", "--"]
-        let preferred = try Daemon([], prefix: drop)
+        let preferred = try Daemon(arguments, prefix: prefix)
         #expect(preferred.waitUntilListening(), "\(preferred.text)")
         #expect(preferred.text.contains("file handles unavailable: CAP_DAC_READ_SEARCH is missing"),
                 "\(preferred.text)")
         #expect(preferred.stop() == 0)
-        let mandatory = try Daemon(["--inode-file-handles=mandatory"], prefix: drop)
+        let mandatory = try Daemon(["--inode-file-handles=mandatory"] + arguments, prefix: prefix)
         #expect(!mandatory.waitUntilListening())
         #expect(mandatory.stop() == 1)
-        #expect(mandatory.text.contains("--inode-file-handles=mandatory: opening file handles needs "
-            + "CAP_DAC_READ_SEARCH"), "\(mandatory.text)")
+        #expect(mandatory.text.split(separator: "\n").last?.contains("--inode-file-handles=mandatory: opening file "
+            + "handles needs CAP_DAC_READ_SEARCH") == true, "\(mandatory.text)")
     }
+}
+
+/// A ramfs (a filesystem without file handles) mounted on a fresh temporary directory, unmounted at deinit.
+final class RamfsMount {
+    let tree: TemporaryDirectory
+    let path: String
+
+    init() throws {
+        tree = try TemporaryDirectory()
+        path = try tree.directory("ramfs")
+        guard Glibc.mount("none", path, "ramfs", 0, "mode=0755") == 0 else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    deinit { umount2(path, CInt(MNT_DETACH)) }
 }
