@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
         .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
-        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], exclude: ["GuestScripts"],
+        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit"], exclude: ["GuestScripts"],
                     swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
     ]

@@ -163,16 +163,27 @@ public final class FUSEBackendProcess {
     /// Descendants count because a sandboxed vhostfsd serves from a child of the process that was started (and that
     /// listens, so SO_PEERCRED names it).
     public static func cpuNanoseconds(processID: pid_t) -> UInt64? {
-        guard var total = ownCPUNanoseconds(processID: processID) else { return nil }
+        guard let own = ownCPUNanoseconds(processID: processID) else { return nil }
+        return processTree(of: processID).dropFirst().reduce(own) { $0 + (ownCPUNanoseconds(processID: $1) ?? 0) }
+    }
+
+    /// `processID` followed by its living descendants, now.
+    public static func processTree(of processID: pid_t) -> [pid_t] {
+        var tree: [pid_t] = [processID]
         var pending = children(of: processID)
         var seen: Set<pid_t> = [processID]
         while let pid = pending.popLast() {
             guard seen.insert(pid).inserted else { continue }
-            total += ownCPUNanoseconds(processID: pid) ?? 0
+            tree.append(pid)
             pending += children(of: pid)
         }
-        return total
+        return tree
     }
+
+    /// The process that serves front-ends: a sandboxed daemon's, which is a child of the process started (its
+    /// supervisor); the process started itself when it has no child. A sandboxed daemon forks after it listens,
+    /// so ask once a front-end is connected.
+    public var servingProcessID: pid_t { Self.children(of: processID).first ?? processID }
 
     /// The children of every thread of `processID` (`/proc/<pid>/task/<tid>/children`).
     private static func children(of processID: pid_t) -> [pid_t] {

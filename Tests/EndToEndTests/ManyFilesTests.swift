@@ -1,6 +1,7 @@
 import Foundation
 import QEMUTestKit
 import Testing
+import VhostUserTestKit
 
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,8 @@ extension EndToEndTests {
     }
 }
 
-/// Samples a process's open descriptors every 50 ms on a thread of its own and keeps the highest count.
+/// Samples the open descriptors of a process and its descendants (a sandboxed daemon serves from a child of the
+/// process started) every 50 ms on a thread of its own and keeps the highest total.
 final class DescriptorPeak: @unchecked Sendable {
     // SAFETY (Sendable): `highest` and `running` are only touched under `lock`.
     private let lock = NSLock()
@@ -102,7 +104,9 @@ final class DescriptorPeak: @unchecked Sendable {
         let box = Box()
         thread = Thread {
             while box.owner?.isRunning ?? false {
-                let count = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+                let count = FUSEBackendProcess.processTree(of: pid).reduce(0) { total, process in
+                    total + ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process)/fd").count) ?? 0)
+                }
                 box.owner?.record(count)
                 usleep(50_000)
             }

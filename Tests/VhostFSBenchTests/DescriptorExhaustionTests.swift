@@ -23,7 +23,9 @@ struct DescriptorExhaustionTests {
         let share = root + "/share"
         try FileManager.default.createDirectory(atPath: share, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        for i in 0..<400 { FileManager.default.createFile(atPath: share + "/f\(i)", contents: Data("f\(i)".utf8)) }
+        for i in 0..<400 {
+            try #require(FileManager.default.createFile(atPath: share + "/f\(i)", contents: Data("f\(i)".utf8)))
+        }
         // A cache far larger than the limit: only running out of descriptors makes it give any back.
         let template = ".build/debug/vhostfsd --socket-path={socket} --shared-dir={dir} "
             + "--rlimit-nofile=\(limit) --fd-cache=100000 --log-level=debug"
@@ -33,7 +35,9 @@ struct DescriptorExhaustionTests {
         try process.waitForSocket(timeoutMilliseconds: 10_000)
         let c = try FUSEClient(socketPath: root + "/s.sock")
         defer { c.shutdown() }
-        let pid = process.processID
+        // The sandboxed daemon (the default), not its supervisor.
+        let pid = process.servingProcessID
+        try #require(pid != process.processID, "no sandboxed daemon under the supervisor")
 
         // Look files up until the daemon's table is full.
         var nodes: [UInt64] = []
