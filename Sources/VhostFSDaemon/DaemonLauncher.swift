@@ -57,11 +57,12 @@ public enum DaemonLauncher {
         confinement: DaemonSandbox.Confinement, overflowIDs: (uid: UInt32, gid: UInt32),
         descriptorLimit: DescriptorLimitSetting.Outcome, signals: sigset_t, logger: Logger
     ) throws -> Never {
-        let limit = DescriptorLimitSetting.report(descriptorLimit, logger: logger)
         let capabilities = try DaemonCapabilities.restrict(with: configuration.capabilityChanges)
         let seccomp = try SeccompPolicy.install(
             debugSeccompOverride ?? configuration.seccomp, reportDescriptor: debugSeccompReport)
         logger.info("\(confinement.description); \(capabilities); \(seccomp)")
+        // Read here, under the filter (prlimit64 may only read): the limit this process, the one that serves, has.
+        let limit = DescriptorLimitSetting.report(descriptorLimit, logger: logger)
 
         let reactors: ReactorGroup
         let pollMode = configuration.reactorPollMode
