@@ -51,11 +51,8 @@ extension FileSystemCall {
         return FileDescriptor(taking: fd)
     }
 
-    /// STATX_MNT_ID (Linux 5.8) and STATX_MNT_ID_UNIQUE (Linux 6.8); Debian 12's headers lack the second.
-    static let statxMountID: UInt32 = 0x1000
+    /// STATX_MNT_ID_UNIQUE (Linux 6.8); Debian 12's headers lack it.
     static let statxUniqueMountID: UInt32 = 0x4000
-    /// Offset of stx_mnt_id in struct statx (include/uapi/linux/stat.h).
-    static let statxMountIDOffset = 0x90
 
     /// The basic status of the inode `descriptor` names (an O_PATH descriptor works, symlinks are not followed)
     /// and the id of its mount, of the same kind `fileHandle(of:mountID:)` reports, when the kernel gives it. The
@@ -64,16 +61,9 @@ extension FileSystemCall {
     public static func statusAndMountID(of descriptor: CInt, mountID kind: MountIDKind) throws(Errno)
         -> (status: statx, mountID: UInt64?)
     {
-        let wanted = kind == .unique ? statxUniqueMountID : statxMountID
+        let wanted = kind == .unique ? statxUniqueMountID : UInt32(STATX_MNT_ID)
         let sx = try extendedStatus(of: descriptor, flags: 0, mask: STATX_BASIC_STATS | wanted)
-        guard sx.stx_mask & wanted != 0 else { return (sx, nil) }
-        // Glibc 2.36's struct statx predates stx_mnt_id: the kernel puts it in the first u64 after stx_dev_minor,
-        // which Glibc declares as padding.
-        let mountID = withUnsafeBytes(of: sx) { raw -> UInt64 in
-            // SAFETY: stx_mnt_id is at byte 0x90 of the kernel's struct statx (UAPI, fixed); Glibc's struct is
-            // 256 bytes, so the 8 bytes are inside it.
-            raw.loadUnaligned(fromByteOffset: Self.statxMountIDOffset, as: UInt64.self)
-        }
-        return (sx, mountID)
+        // Either kind of id comes back in stx_mnt_id.
+        return (sx, sx.stx_mask & wanted != 0 ? sx.stx_mnt_id : nil)
     }
 }
