@@ -47,7 +47,8 @@ struct DaemonArguments: ParsableCommand {
             the capabilities it does not need (--modcaps) and installs a seccomp allow-list (--seccomp) before it \
             starts a thread. With a sandbox a supervisor process stays outside: it forwards SIGTERM, SIGINT and \
             SIGHUP to the daemon, removes the socket when the daemon ends and exits as the daemon did. Capabilities \
-            kept by default: chown, dac_override, dac_read_search, fowner, fsetid, setgid, setuid, mknod, setfcap.
+            kept by default: chown, dac_override, dac_read_search (not with --inode-file-handles=never), fowner, \
+            fsetid, setgid, setuid, mknod, setfcap.
 
             Poll modes: a reactor blocked in epoll takes about 25 us to wake on an eventfd, a spinning one sees a \
             ring update in about 0.06 us. busy spins always (lowest latency, one full CPU per reactor); interrupt \
@@ -182,9 +183,9 @@ struct DaemonArguments: ParsableCommand {
         help: ArgumentHelp(
             "How nodes the guest looks up are held: never (an O_PATH descriptor each, so at most RLIMIT_NOFILE "
                 + "of them), prefer (by file handle, reopened on demand, with O_PATH descriptors only as a cache; "
-                + "nodes on filesystems without handles hold a descriptor; also fallback) or mandatory (file handles "
-                + "only: a shared directory without them is an error at start). Handles need CAP_DAC_READ_SEARCH. "
-                + "(default: prefer)",
+                + "where handles cannot be used, as never) or mandatory (file handles only: a shared directory "
+                + "without them is an error at start). Handles need CAP_DAC_READ_SEARCH outside any user namespace: "
+                + "root has it, an ordinary user's daemon does not. (default: prefer)",
             valueName: "mode"))
     var inodeFileHandles: String?
 

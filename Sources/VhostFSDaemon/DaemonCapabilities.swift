@@ -15,7 +15,8 @@ enum DaemonCapabilities {
     /// - chown: SETATTR uid/gid (fchownat).
     /// - dac_override: the daemon opens, reads and writes files for guest callers whatever the modes say (the guest
     ///   kernel checks permissions itself).
-    /// - dac_read_search: open_by_handle_at (file handles), and search of directories the daemon does not own.
+    /// - dac_read_search: open_by_handle_at (file handles); dropped with `--inode-file-handles=never`, since
+    ///   dac_override already lets the daemon search and read every directory.
     /// - fowner: chmod, utimes and xattrs on files owned by guest users, O_NOATIME, sticky directories.
     /// - fsetid: chmod keeps set-group-ID on files of other groups; the KILLPRIV_V2 switch drops it around writes.
     /// - setgid, setuid: creation under the guest caller's uid, gid and groups (per-thread setresuid/setresgid,
@@ -56,12 +57,15 @@ enum DaemonCapabilities {
         }
     }
 
-    /// Keeps `defaultSet` changed by `changes` and drops every other capability of the calling thread (and of the
-    /// threads it starts afterwards), the bounding set included.
+    /// Keeps `defaultSet` (without dac_read_search when `fileHandles` is false) changed by `changes` and drops
+    /// every other capability of the calling thread (and of the threads it starts afterwards), the bounding set
+    /// included.
     ///
     /// - Throws: `Failure` when a capability `changes` adds is not held, or the kernel refuses the change.
-    static func restrict(with changes: DaemonConfiguration.CapabilityChanges) throws(Failure) -> Kept {
-        let wanted = changes.applied(to: defaultSet)
+    static func restrict(with changes: DaemonConfiguration.CapabilityChanges, fileHandles: Bool = true)
+        throws(Failure) -> Kept
+    {
+        let wanted = changes.applied(to: fileHandles ? defaultSet : defaultSet.subtracting(.dacReadSearch))
         let permitted: CapabilitySet
         do { permitted = try ThreadCapabilities.current().permitted } catch {
             throw Failure(description: "cannot read the daemon's capabilities: \(error)")

@@ -57,7 +57,8 @@ public enum DaemonLauncher {
         confinement: DaemonSandbox.Confinement, overflowIDs: (uid: UInt32, gid: UInt32),
         descriptorLimit: DescriptorLimitSetting.Outcome, signals: sigset_t, logger: Logger
     ) throws -> Never {
-        let capabilities = try DaemonCapabilities.restrict(with: configuration.capabilityChanges)
+        let capabilities = try DaemonCapabilities.restrict(
+            with: configuration.capabilityChanges, fileHandles: configuration.inodeFileHandles != .never)
         let seccomp = try SeccompPolicy.install(
             debugSeccompOverride ?? configuration.seccomp, reportDescriptor: debugSeccompReport)
         logger.info("\(confinement.description); \(capabilities); \(seccomp)")
@@ -73,7 +74,8 @@ public enum DaemonLauncher {
         }
         var fsdevOptions = configuration.fsdevOptions
         // Decided after the sandbox is entered and capabilities are dropped (a capability drop takes them).
-        let privileges = DaemonPrivileges.current(userNamespace: confinement.userNamespace)
+        let privileges = DaemonPrivileges.current(
+            userNamespace: confinement.userNamespace, wantsFileHandles: configuration.inodeFileHandles != .never)
         fsdevOptions.switchesCredentials = privileges.switchesCredentials
         if let notice = privileges.notice { logger.notice("\(notice)") }
         // In a user namespace of its own the kernel applies --uid-map/--gid-map; otherwise the daemon does.

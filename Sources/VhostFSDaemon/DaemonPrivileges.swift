@@ -20,13 +20,19 @@ struct DaemonPrivileges: Sendable, Hashable {
     var capabilities: CapabilitySet
     /// The user namespace the daemon set up for itself; nil when it runs in the one it was started in.
     var userNamespace: DaemonUserNamespace? = nil
+    /// Whether the operator wants file handles (not `--inode-file-handles=never`): only then is their absence
+    /// worth a word in `notice`.
+    var wantsFileHandles = true
 
     /// The calling thread's identity and effective capabilities (capget: no /proc needed, so it works inside the
     /// sandbox); no capabilities if capget fails.
-    static func current(userNamespace: DaemonUserNamespace? = nil) -> DaemonPrivileges {
+    static func current(userNamespace: DaemonUserNamespace? = nil, wantsFileHandles: Bool = true)
+        -> DaemonPrivileges
+    {
         DaemonPrivileges(
             userID: UInt32(geteuid()), groupID: UInt32(getegid()),
-            capabilities: (try? ThreadCapabilities.current().effective) ?? [], userNamespace: userNamespace)
+            capabilities: (try? ThreadCapabilities.current().effective) ?? [], userNamespace: userNamespace,
+            wantsFileHandles: wantsFileHandles)
     }
 
     /// Creation under the guest caller's ids (CAP_SETUID and CAP_SETGID; in a user namespace, one whose maps hold
@@ -47,7 +53,9 @@ struct DaemonPrivileges: Sendable, Hashable {
                 "credential switching (no CAP_SETUID/CAP_SETGID: files the guest creates belong to "
                     + "\(userID):\(groupID), whichever guest user creates them)")
         }
-        if !opensFileHandles { off.append("file handles (no CAP_DAC_READ_SEARCH for open_by_handle_at)") }
+        if wantsFileHandles && !opensFileHandles {
+            off.append("file handles (no CAP_DAC_READ_SEARCH for open_by_handle_at)")
+        }
         if !capabilities.contains(.chown) { off.append("giving files other owners (no CAP_CHOWN: EPERM)") }
         if !capabilities.contains(.mknod) { off.append("device nodes (no CAP_MKNOD: EPERM)") }
         guard !off.isEmpty else { return nil }
@@ -69,7 +77,9 @@ struct DaemonPrivileges: Sendable, Hashable {
                     + "guest user creates them; --uid-map and --gid-map with ranges from /etc/subuid and /etc/subgid "
                     + "create them as the guest's ids)")
         }
-        off.append("file handles (open_by_handle_at needs CAP_DAC_READ_SEARCH outside any user namespace)")
+        if wantsFileHandles {
+            off.append("file handles (open_by_handle_at needs CAP_DAC_READ_SEARCH outside any user namespace)")
+        }
         off.append("device nodes (a user namespace cannot create them: EPERM)")
         off.append(
             "ids outside the namespace's maps (host files they own show as the overflow id; giving them to a file "

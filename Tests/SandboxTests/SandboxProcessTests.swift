@@ -73,6 +73,13 @@ struct SandboxProcessTests {
         #expect(SandboxedDaemon.capabilities("CapEff", of: pid) == expected)
         #expect(SandboxedDaemon.capabilities("CapBnd", of: pid) == expected)
 
+        // Without file handles, CAP_DAC_READ_SEARCH (what open_by_handle_at needs) goes too, as in virtiofsd.
+        let withoutHandles = try SandboxedDaemon(["--inode-file-handles=never"])
+        _ = try withoutHandles.connect()
+        let handlesOff = try #require(withoutHandles.daemonPID())
+        #expect(SandboxedDaemon.capabilities("CapEff", of: handlesOff)
+                    == Self.defaultCapabilities.subtracting(.dacReadSearch))
+
         let plain = try SandboxedDaemon(["--sandbox=none"])
         let client = try plain.connect()
         defer { client.shutdown() }

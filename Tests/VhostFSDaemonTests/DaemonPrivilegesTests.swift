@@ -25,5 +25,10 @@ import Testing
         #expect(reduced.switchesCredentials)
         #expect(reduced.notice?.hasPrefix("running as root with reduced capabilities") == true)
         #expect(reduced.notice?.contains("credential switching") == false)
+        #expect(reduced.notice?.contains("file handles (no CAP_DAC_READ_SEARCH") == true)
+        // --inode-file-handles=never drops CAP_DAC_READ_SEARCH on purpose: nothing to report.
+        var unwanted = reduced
+        unwanted.wantsFileHandles = false
+        #expect(unwanted.notice == nil)
     }
 }
