@@ -35,6 +35,8 @@ struct BenchReport: Codable, Sendable {
         var readdirBufferBytes: Int
         var wait: String
         var queueSize: Int
+        /// The `--cpu-hogs` counts, in the order measured.
+        var cpuHogs: [Int]?
     }
 
     struct Latency: Codable, Sendable {
@@ -78,6 +80,10 @@ struct BenchReport: Codable, Sendable {
         var protocolFeatures: String?
         var error: String?
         var results: [ResultEntry]
+        /// Processes of pure computation running during these results (`--cpu-hogs`).
+        var cpuHogs: Int?
+        /// One-minute load average before and after this backend's results (hogs included).
+        var loadAverage: [Double]?
     }
 
     struct ResultEntry: Codable, Sendable {

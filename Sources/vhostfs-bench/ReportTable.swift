@@ -17,6 +17,10 @@ enum ReportTable {
                      }) }
         for b in report.backends {
             out += "\n\(b.label)"
+            if let hogs = b.cpuHogs, report.settings.cpuHogs != [0] { out += " with \(hogs) CPU hog(s)" }
+            if let load = b.loadAverage, !load.isEmpty {
+                out += ", load " + load.map { fixed($0, 2) }.joined(separator: " -> ")
+            }
             if let pid = b.processID { out += " (pid \(pid))" }
             if let m = b.fuseMinor { out += ", FUSE 7.\(m)" }
             if let w = b.maxWrite { out += ", max_write \(w)" }
@@ -44,31 +48,51 @@ enum ReportTable {
                             r.floorRatio.map { fixed($0, 2) } ?? "-"] + (r.error.map { ["error: " + $0] } ?? [])
                 })
         }
-        if report.backends.count > 1, let first = report.backends.first {
-            out += "\nside by side (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
-            var header = ["workload", "qd", "q"]
-            for b in report.backends { header += ["\(b.label) ops/s", "p50 us"] }
-            for b in report.backends.dropFirst() { header.append("\(first.label)/\(b.label)") }
-            var rows: [[String]] = []
-            for r in first.results where r.workload != Workload.idle.rawValue {
-                var row = [r.workload, "\(r.queueDepth)", "\(r.queues)"]
-                var others: [String] = []
-                for b in report.backends {
-                    guard let o = b.results.first(where: { $0.key == r.key }), o.operations > 0 else {
-                        row += ["-", "-"]
-                        if b.label != first.label { others.append("-") }
-                        continue
-                    }
-                    row += [count(o.opsPerSecond), fixed(o.latencyMicroseconds.p50, 1)]
-                    if b.label != first.label {
-                        others.append(o.opsPerSecond > 0 ? fixed(r.opsPerSecond / o.opsPerSecond, 2) : "-")
-                    }
-                }
-                rows.append(row + others)
-            }
-            out += table(header: header, rows: rows)
+        for group in hogGroups(report) where group.count > 1 {
+            out += sideBySide(group)
         }
         return out
+    }
+
+    /// The comparison of backends measured with the same number of hogs.
+    private static func sideBySide(_ backends: [BenchReport.BackendEntry]) -> String {
+        guard let first = backends.first else { return "" }
+        let hogs = (first.cpuHogs ?? 0) > 0 ? " with \(first.cpuHogs ?? 0) CPU hog(s)" : ""
+        var out = "\nside by side\(hogs) (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
+        var header = ["workload", "qd", "q"]
+        for b in backends { header += ["\(b.label) ops/s", "p50 us"] }
+        for b in backends.dropFirst() { header.append("\(first.label)/\(b.label)") }
+        var rows: [[String]] = []
+        for r in first.results where r.workload != Workload.idle.rawValue {
+            var row = [r.workload, "\(r.queueDepth)", "\(r.queues)"]
+            var others: [String] = []
+            for b in backends {
+                guard let o = b.results.first(where: { $0.key == r.key }), o.operations > 0 else {
+                    row += ["-", "-"]
+                    if b.label != first.label { others.append("-") }
+                    continue
+                }
+                row += [count(o.opsPerSecond), fixed(o.latencyMicroseconds.p50, 1)]
+                if b.label != first.label {
+                    others.append(o.opsPerSecond > 0 ? fixed(r.opsPerSecond / o.opsPerSecond, 2) : "-")
+                }
+            }
+            rows.append(row + others)
+        }
+        return out + table(header: header, rows: rows)
+    }
+
+    /// Backends grouped by their `--cpu-hogs` count, in the order measured.
+    static func hogGroups(_ report: BenchReport) -> [[BenchReport.BackendEntry]] {
+        var groups: [[BenchReport.BackendEntry]] = []
+        for b in report.backends {
+            if let i = groups.firstIndex(where: { $0.first?.cpuHogs == b.cpuHogs }) {
+                groups[i].append(b)
+            } else {
+                groups.append([b])
+            }
+        }
+        return groups
     }
 
     private static func table(header: [String], rows: [[String]]) -> String {
