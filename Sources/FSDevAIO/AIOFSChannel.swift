@@ -16,12 +16,17 @@ public final class AIOFSChannel: FSChannel, Poller {
     private var lockWaits: [LockWait] = []
     private var lastLockRetry: UInt64 = 0
     private var isShutDown = false
-    /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`).
-    private let coldReads: ColdReadWorker?
-    /// Reads handed to `coldReads` and not yet completed.
-    private var coldInFlight = 0
+    /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`) and for buffered writes
+    /// (with `offloadWrites`).
+    private let helpers: HelperPool?
+    private var helperWakeRegistration: WakeRegistration?
     /// Reads that went to the helper threads (diagnostics and tests).
-    public private(set) var coldReadCount: UInt64 = 0
+    public var coldReadCount: UInt64 { helpers?.readJobs ?? 0 }
+    /// Writes that went through the helper pool, and how many of them the reactor ran itself (diagnostics and
+    /// tests).
+    public var pooledWriteCount: (total: UInt64, onReactor: UInt64) {
+        (helpers?.writeJobs ?? 0, helpers?.writesOnReactor ?? 0)
+    }
 
     /// How often a waiting SETLKW / blocking flock is retried.
     static let lockRetryNanoseconds: UInt64 = 2_000_000
@@ -39,18 +44,22 @@ public final class AIOFSChannel: FSChannel, Poller {
         self.device = device
         self.reactor = reactor
         aio = try AIOManager(depth: device.options.queueDepth, reactor: reactor)
-        coldReads = device.options.inlineCachedReads && !device.options.skipReadWrite
-            ? try ColdReadWorker(reactor: reactor) : nil
-        lockWaits.reserveCapacity(device.options.queueDepth)
+        let options = device.options
+        helpers = (options.inlineCachedReads || options.offloadWrites) && !options.skipReadWrite
+            ? try HelperPool(reactorIndex: reactor.index, depth: options.queueDepth,
+                             vectorCapacity: HelperPool.defaultVectorCapacity, helpers: options.helperThreads)
+            : nil
+        lockWaits.reserveCapacity(options.queueDepth)
         wakeRegistration = try reactor.registerWakeEventFD(aio.eventFD)
+        if let helpers { helperWakeRegistration = try reactor.registerWakeEventFD(helpers.doneEvent) }
         pollerRegistration = reactor.registerPoller(self, name: "fsdev-aio")
     }
 
     /// Free slots for reads and writes (reads on the helper threads count against the same depth).
-    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - coldInFlight) }
+    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - (helpers?.inFlight ?? 0)) }
 
     /// Reads and writes submitted and not yet completed.
-    public var inFlightRequests: Int { aio.inFlight + coldInFlight }
+    public var inFlightRequests: Int { aio.inFlight + (helpers?.inFlight ?? 0) }
 
     /// Submits `operation`; see `FSChannel` for the contract. Must be called on the channel's reactor.
     public func submit<Target: FSCompletionTarget>(
@@ -117,18 +126,18 @@ public final class AIOFSChannel: FSChannel, Poller {
                 }
                 // Not (all) in the page cache: a helper thread reads it, so that the reactor does not block in
                 // io_submit on the disk.
-                if let coldReads {
-                    guard coldInFlight < aio.freeSlotCount else { throw .wouldBlock }
-                    let copied = Array(UnsafeBufferPointer(start: aio.scratchVectors.base, count: vectors.count))
-                    coldInFlight += 1
-                    coldReadCount &+= 1
-                    coldReads.enqueue(ColdReadWorker.Job(
-                        descriptor: descriptor, vectors: copied, offset: start,
-                        deliver: { result in
-                            // On the reactor. The closure keeps the channel and the target alive until then.
-                            self.coldInFlight -= 1
-                            target.fsdevDidComplete(token: token, result: result.map { .count($0) })
-                        }))
+                if let helpers {
+                    guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
+                    if helpers.enqueue(.read, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                       count: vectors.count, offset: start, token: token, target: target) {
+                        return
+                    }
+                }
+            }
+            if write && device.options.offloadWrites, let helpers {
+                guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
+                if helpers.enqueue(.write, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                   count: vectors.count, offset: start, token: token, target: target) {
                     return
                 }
             }
@@ -187,6 +196,7 @@ public final class AIOFSChannel: FSChannel, Poller {
     /// The channel's poller: reap completions, retry waiting locks.
     public func poll() -> PollResult {
         var busy = aio.reap() > 0
+        if let helpers, helpers.poll() > 0 { busy = true }
         if !lockWaits.isEmpty {
             let now = SystemClock.monotonicNanoseconds()
             if now &- lastLockRetry >= Self.lockRetryNanoseconds {
@@ -201,6 +211,7 @@ public final class AIOFSChannel: FSChannel, Poller {
     /// when locks wait (they have no descriptor to wake on).
     public func prepareToSleep() -> SleepPermission {
         if aio.hasReadyCompletions { return .stayAwake }
+        if let helpers, !helpers.prepareToSleep() { return .stayAwake }
         if !lockWaits.isEmpty { return .sleepAtMost(nanoseconds: Self.lockRetryNanoseconds) }
         return .sleep
     }
@@ -211,13 +222,15 @@ public final class AIOFSChannel: FSChannel, Poller {
         isShutDown = true
         if let r = pollerRegistration { reactor.unregisterPoller(r) }
         if let r = wakeRegistration { reactor.unregisterWake(r) }
+        if let r = helperWakeRegistration { reactor.unregisterWake(r) }
         pollerRegistration = nil
         wakeRegistration = nil
+        helperWakeRegistration = nil
         let waits = lockWaits
         lockWaits.removeAll()
         for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
         aio.drain()
-        // Cold reads finish; their completions run from the reactor's mailbox after this returns.
-        coldReads?.stop()
+        helpers?.drain()
+        helpers?.stop()
     }
 }

@@ -26,10 +26,16 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// serves the guest's direct I/O).
     public var directIO: Bool
     /// Serve a read the page cache can satisfy inline, with preadv2(RWF_NOWAIT) on the reactor, and send the others
-    /// (EAGAIN: data not cached; a short count: partly cached) to helper threads (`ColdReadWorker`) instead of
+    /// (EAGAIN: data not cached; a short count: partly cached) to helper threads (`HelperPool`) instead of
     /// libaio, whose io_submit would block the reactor on the disk. Saves the libaio round trip on cached data
     /// (fsdev-microbench prints both). Off by default here; the daemon turns it on (`--no-inline-reads` to not).
     public var inlineCachedReads: Bool
+    /// Do buffered writes with pwritev through the channel's helper pool (`HelperPool`) instead of libaio: one
+    /// write at a time runs on the reactor, a burst is spread over the reactor and the helper threads, so writes
+    /// use more than one core. Off: every write goes through libaio's io_submit, on the reactor.
+    public var offloadWrites: Bool
+    /// Helper threads per channel (cold reads, offloaded writes).
+    public var helperThreads: Int
     /// In-flight reads and writes per channel (io_setup depth and request slots).
     public var queueDepth: Int
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
@@ -41,7 +47,8 @@ public struct AIOFSOptions: Sendable, Hashable {
     public init(extendedAttributes: Bool = false, writebackCache: Bool = true, maxWrite: UInt32 = 128 * 1024,
                 skipReadWrite: Bool = false, cachePolicy: CachePolicy = .auto, posixLocks: Bool = false,
                 flockLocks: Bool = true, readOnly: Bool = false, directIO: Bool = false,
-                inlineCachedReads: Bool = false, queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20) {
+                inlineCachedReads: Bool = false, offloadWrites: Bool = false, helperThreads: Int = 2,
+                queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20) {
         self.extendedAttributes = extendedAttributes
         self.writebackCache = writebackCache
         self.maxWrite = maxWrite
@@ -52,6 +59,8 @@ public struct AIOFSOptions: Sendable, Hashable {
         self.readOnly = readOnly
         self.directIO = directIO
         self.inlineCachedReads = inlineCachedReads
+        self.offloadWrites = offloadWrites
+        self.helperThreads = helperThreads
         self.queueDepth = queueDepth
         self.copyChunkLimit = copyChunkLimit
     }

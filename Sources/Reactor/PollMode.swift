@@ -13,6 +13,10 @@ public enum PollMode: Sendable, Equatable, CustomStringConvertible {
     case interrupt
     /// Spin for `spinMicroseconds` after the last busy pass, then sleep as in `interrupt`.
     case adaptive(spinMicroseconds: UInt32)
+    /// Spin for a self-tuning window of at most `maximumMicroseconds` after the last busy pass (`PollWindow`: KVM's
+    /// halt polling), and not at all while more threads are runnable than there are CPUs; then sleep as in
+    /// `interrupt`.
+    case auto(maximumMicroseconds: UInt32)
 
     /// The daemon's default: adaptive with a 100 us spin.
     public static let `default` = PollMode.adaptive(spinMicroseconds: 100)
@@ -22,6 +26,7 @@ public enum PollMode: Sendable, Equatable, CustomStringConvertible {
         case .busy: "busy"
         case .interrupt: "interrupt"
         case .adaptive(let us): "adaptive(\(us) us)"
+        case .auto(let us): "auto(at most \(us) us)"
         }
     }
 }

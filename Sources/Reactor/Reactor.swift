@@ -36,6 +36,8 @@ public final class Reactor: @unchecked Sendable {
     private let statSleep = Atomic<UInt64>(0)
     private let statSleeps = Atomic<UInt64>(0)
     private let statMessages = Atomic<UInt64>(0)
+    private let statWindow = Atomic<UInt64>(0)
+    private let statHolds = Atomic<UInt64>(0)
 
     // Confined to the reactor thread.
     var pollers: [PollerRegistration] = []
@@ -103,7 +105,9 @@ public final class Reactor: @unchecked Sendable {
             idleNanoseconds: statIdle.load(ordering: .relaxed),
             sleepNanoseconds: statSleep.load(ordering: .relaxed),
             sleeps: statSleeps.load(ordering: .relaxed),
-            messages: statMessages.load(ordering: .relaxed))
+            messages: statMessages.load(ordering: .relaxed),
+            spinWindowNanoseconds: statWindow.load(ordering: .relaxed),
+            contentionHolds: statHolds.load(ordering: .relaxed))
     }
 
     // MARK: - Pollers and wake descriptors (on the reactor)
@@ -200,9 +204,13 @@ public final class Reactor: @unchecked Sendable {
     private func runLoop() {
         var events = [Epoll.Event](repeating: Epoll.Event(token: 0, events: 0), count: 32)
         let spinNanoseconds: UInt64
+        var governor: SpinGovernor?
         switch pollMode {
         case .busy, .interrupt: spinNanoseconds = 0
         case .adaptive(let us): spinNanoseconds = UInt64(us) &* 1000
+        case .auto(let us):
+            spinNanoseconds = 0
+            governor = SpinGovernor(maximumNanoseconds: UInt64(us) &* 1000)
         }
         var last = SystemClock.monotonicNanoseconds()
         var lastBusy = last
@@ -217,12 +225,13 @@ public final class Reactor: @unchecked Sendable {
                 if registration.isActive && registration.poller.poll() == .busy { busy = true }
             }
             let now = SystemClock.monotonicNanoseconds()
+            let passLength = now &- last
             iterations &+= 1
             if busy {
-                busyNs &+= now &- last
+                busyNs &+= passLength
                 lastBusy = now
             } else {
-                idleNs &+= now &- last
+                idleNs &+= passLength
             }
             last = now
             statIterations.store(iterations, ordering: .relaxed)
@@ -233,13 +242,20 @@ public final class Reactor: @unchecked Sendable {
             case .busy: continue
             case .interrupt: break
             case .adaptive: if now &- lastBusy < spinNanoseconds { continue }
+            case .auto:
+                if governor?.keepsSpinning(now: now, lastBusy: lastBusy, idlePassLength: passLength) == true {
+                    continue
+                }
             }
             if sleepUntilWoken(&events, sleeps: &sleeps) {
                 let woke = SystemClock.monotonicNanoseconds()
+                governor?.woke(now: woke, lastBusy: lastBusy)
                 sleepNs &+= woke &- last
                 last = woke
                 lastBusy = woke
                 statSleep.store(sleepNs, ordering: .relaxed)
+                statWindow.store(governor?.window.current ?? spinNanoseconds, ordering: .relaxed)
+                statHolds.store(governor?.holds ?? 0, ordering: .relaxed)
             }
         }
     }

@@ -10,6 +10,7 @@ struct CommandLineSettings {
     private var xattr = CommandLineSetting<Bool>()
     private var readOnly = CommandLineSetting<Bool>()
     private var inlineReads = CommandLineSetting<Bool>()
+    private var ioEngine = CommandLineSetting<DaemonConfiguration.IOEngine>()
     private var posixLocks = CommandLineSetting<Bool>()
     private var flock = CommandLineSetting<Bool>()
     private var readdirplus = CommandLineSetting<Bool>()
@@ -59,9 +60,9 @@ struct CommandLineSettings {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
         }
         let mode = pollMode.value ?? .adaptive
-        if let spelling = pollMicroseconds.spelling, mode != .adaptive {
+        if let spelling = pollMicroseconds.spelling, mode != .adaptive && mode != .auto {
             throw DaemonConfigurationError(
-                "\(spelling) applies only to --poll-mode=adaptive, not --poll-mode=\(mode.rawValue)")
+                "\(spelling) applies only to --poll-mode=auto or adaptive, not --poll-mode=\(mode.rawValue)")
         }
         return try DaemonConfiguration(
             listen: listen,
@@ -72,6 +73,7 @@ struct CommandLineSettings {
             xattr: xattr.value ?? false,
             readOnly: readOnly.value ?? false,
             inlineReads: inlineReads.value ?? true,
+            ioEngine: ioEngine.value ?? DaemonConfiguration.defaultIOEngine,
             posixLocks: posixLocks.value ?? false,
             flock: flock.value ?? false,
             readdirplus: readdirplus.value ?? true,
@@ -97,7 +99,7 @@ struct CommandLineSettings {
             ("--socket-path", a.socketPath), ("--socket", a.socket), ("--fd", a.fd), ("--shared-dir", a.sharedDir),
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
-            ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
+            ("--poll-us", a.pollMicroseconds), ("--io-engine", a.ioEngine), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
             ("--sandbox", a.sandbox),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
@@ -117,6 +119,13 @@ struct CommandLineSettings {
         if a.noXattr { try xattr.set(false, by: "--no-xattr") }
         if a.readonly { try readOnly.set(true, by: "--readonly") }
         if a.noInlineReads { try inlineReads.set(false, by: "--no-inline-reads") }
+        if let text = a.ioEngine {
+            guard let engine = DaemonConfiguration.IOEngine(rawValue: text) else {
+                throw .option("--io-engine", "\(text) is not one of "
+                    + DaemonConfiguration.IOEngine.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            try ioEngine.set(engine, by: "--io-engine")
+        }
         if a.posixLock { try posixLocks.set(true, by: "--posix-lock") }
         if a.noPosixLock { try posixLocks.set(false, by: "--no-posix-lock") }
         if a.flock { try flock.set(true, by: "--flock") }
@@ -144,7 +153,7 @@ struct CommandLineSettings {
         }
         if let text = a.pollMode {
             guard let mode = DaemonConfiguration.PollMode(rawValue: text) else {
-                throw .option("--poll-mode", "\(text) is not one of busy, adaptive, interrupt")
+                throw .option("--poll-mode", "\(text) is not one of auto, busy, adaptive, interrupt")
             }
             try pollMode.set(mode, by: "--poll-mode")
         }

@@ -106,6 +106,15 @@ struct DaemonArguments: ParsableCommand {
                 + "serves page-cache hits in place and hands misses to libaio (vhostfsd). (default: inline reads on)"))
     var noInlineReads = false
 
+    @Option(
+        name: .customLong("io-engine"),
+        help: ArgumentHelp(
+            "How writes and reads that miss the page cache are done: libaio (writes through io_submit on the "
+                + "reactor) or threads (pwritev on the reactor when alone, spread over helper threads in bursts) "
+                + "(vhostfsd). (default: libaio)",
+            valueName: "engine"))
+    var ioEngine: String?
+
     @Flag(
         name: .customLong("posix-lock"),
         help: "Serve POSIX record locks on the host (vhostfsd; -o posix_lock). (default: off, locks stay in the guest)")

@@ -27,6 +27,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public static let pollMicrosecondsRange = 0...1_000_000
     /// The default adaptive-poll spin time in microseconds.
     public static let defaultPollMicroseconds = 100
+    /// The default I/O engine.
+    public static let defaultIOEngine = IOEngine.libaio
 
     // MARK: - Fields
 
@@ -49,6 +51,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Serve reads that hit the host page cache in place with preadv2(RWF_NOWAIT) and hand the rest to libaio
     /// (measured 2.1x the 4 KiB QD32 throughput of libaio alone, BENCHMARKS.md). Default on; `--no-inline-reads`.
     public let inlineReads: Bool
+    /// How writes (and reads the page cache cannot serve) are done. Default `defaultIOEngine`.
+    public let ioEngine: IOEngine
     /// Serve POSIX record locks (GETLK/SETLK/SETLKW through OFD locks) instead of leaving them local to the guest.
     /// Default off, as in virtiofsd (`-o posix_lock` / `no_posix_lock`).
     public let posixLocks: Bool
@@ -108,6 +112,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         xattr: Bool = false,
         readOnly: Bool = false,
         inlineReads: Bool = true,
+        ioEngine: IOEngine = DaemonConfiguration.defaultIOEngine,
         posixLocks: Bool = false,
         flock: Bool = false,
         readdirplus: Bool = true,
@@ -134,6 +139,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.xattr = xattr
         self.readOnly = readOnly
         self.inlineReads = inlineReads
+        self.ioEngine = ioEngine
         self.posixLocks = posixLocks
         self.flock = flock
         self.readdirplus = readdirplus && cache != .never

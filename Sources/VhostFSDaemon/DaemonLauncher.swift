@@ -98,6 +98,7 @@ extension DaemonConfiguration {
         case .busy: .busy
         case .interrupt: .interrupt
         case .adaptive: .adaptive(spinMicroseconds: UInt32(clamping: pollMicroseconds))
+        case .auto: .auto(maximumMicroseconds: UInt32(clamping: pollMicroseconds))
         }
     }
 
@@ -113,7 +114,7 @@ extension DaemonConfiguration {
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads)
+            inlineCachedReads: inlineReads, offloadWrites: ioEngine == .threads)
     }
 
     /// The virtio-fs device's offer.

@@ -37,6 +37,8 @@ struct BenchReport: Codable, Sendable {
         var queueSize: Int
         /// The `--cpu-hogs` counts, in the order measured.
         var cpuHogs: [Int]?
+        /// Rounds over the backends per hog count (`--rounds`).
+        var rounds: Int?
     }
 
     struct Latency: Codable, Sendable {
@@ -84,6 +86,8 @@ struct BenchReport: Codable, Sendable {
         var cpuHogs: Int?
         /// One-minute load average before and after this backend's results (hogs included).
         var loadAverage: [Double]?
+        /// Which round over the backends (`--rounds`), from 0.
+        var round: Int?
     }
 
     struct ResultEntry: Codable, Sendable {
@@ -107,5 +111,37 @@ struct BenchReport: Codable, Sendable {
 
         /// "randread4k qd32 q1": how results of two backends are matched.
         var key: String { "\(workload) qd\(queueDepth) q\(queues)" }
+    }
+}
+
+extension BenchReport {
+    /// One entry per label, in the order of first appearance, whose every result is that label's median round
+    /// for that result (by ops/s; by CPU share for idle). With one round per label this is `entries` itself.
+    static func medianRounds(_ entries: [BackendEntry]) -> [BackendEntry] {
+        var labels: [String] = []
+        var byLabel: [String: [BackendEntry]] = [:]
+        for e in entries {
+            if byLabel[e.label] == nil { labels.append(e.label) }
+            byLabel[e.label, default: []].append(e)
+        }
+        return labels.map { label in
+            let rounds = byLabel[label] ?? []
+            guard var merged = rounds.first, rounds.count > 1 else { return rounds[0] }
+            var keys: [String] = []
+            for r in rounds.flatMap(\.results) where !keys.contains(r.key) { keys.append(r.key) }
+            merged.results = keys.compactMap { key in
+                let candidates = rounds.compactMap { $0.results.first { $0.key == key } }
+                let sorted = candidates.sorted {
+                    $0.workload == Workload.idle.rawValue
+                        ? ($0.backendCPUPercent ?? 0) < ($1.backendCPUPercent ?? 0)
+                        : $0.opsPerSecond < $1.opsPerSecond
+                }
+                return sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
+            }
+            merged.loadAverage = rounds.flatMap { $0.loadAverage ?? [] }
+            merged.error = rounds.compactMap(\.error).first
+            merged.round = nil
+            return merged
+        }
     }
 }

@@ -42,7 +42,7 @@ enum MarkdownReport {
                     .map { "\($0.name) \(ReportTable.fixed($0.nanosecondsPerOperation / 1000, 2)) us" }
                     .joined(separator: ", ") + ".\n"
         }
-        let groups = ReportTable.hogGroups(report)
+        let groups = ReportTable.hogGroups(report).map(BenchReport.medianRounds)
         let multiQueue = Set(report.backends.flatMap { $0.results.map(\.queues) }).count > 1
         for group in groups {
             out += "\n" + hogTitle(group) + "\n\n" + backendTable(group, multiQueue: multiQueue)
@@ -56,7 +56,9 @@ enum MarkdownReport {
     private static func settingsLine(_ s: BenchReport.Settings) -> String {
         let length = s.durationSeconds.map { "\(ReportTable.fixed($0, 1)) s per cell" }
             ?? "\(s.operations ?? 0) operations per queue per cell"
-        return "\(length), client wait \(s.wait), data file \(s.dataFileBytes >> 20) MiB"
+        let rounds = (s.rounds ?? 1) > 1
+            ? ", \(s.rounds ?? 1) rounds over the back-ends in alternating order (each cell: its median round)" : ""
+        return "\(length), client wait \(s.wait), data file \(s.dataFileBytes >> 20) MiB\(rounds)"
     }
 
     private static func hogTitle(_ group: [BenchReport.BackendEntry]) -> String {

@@ -18,6 +18,7 @@ enum ReportTable {
         for b in report.backends {
             out += "\n\(b.label)"
             if let hogs = b.cpuHogs, report.settings.cpuHogs != [0] { out += " with \(hogs) CPU hog(s)" }
+            if let round = b.round { out += ", round \(round + 1)" }
             if let load = b.loadAverage, !load.isEmpty {
                 out += ", load " + load.map { fixed($0, 2) }.joined(separator: " -> ")
             }
@@ -48,7 +49,7 @@ enum ReportTable {
                             r.floorRatio.map { fixed($0, 2) } ?? "-"] + (r.error.map { ["error: " + $0] } ?? [])
                 })
         }
-        for group in hogGroups(report) where group.count > 1 {
+        for group in hogGroups(report).map(BenchReport.medianRounds) where group.count > 1 {
             out += sideBySide(group)
         }
         return out
@@ -58,7 +59,7 @@ enum ReportTable {
     private static func sideBySide(_ backends: [BenchReport.BackendEntry]) -> String {
         guard let first = backends.first else { return "" }
         let hogs = (first.cpuHogs ?? 0) > 0 ? " with \(first.cpuHogs ?? 0) CPU hog(s)" : ""
-        var out = "\nside by side\(hogs) (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
+        let out = "\nside by side\(hogs) (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
         var header = ["workload", "qd", "q"]
         for b in backends { header += ["\(b.label) ops/s", "p50 us"] }
         for b in backends.dropFirst() { header.append("\(first.label)/\(b.label)") }

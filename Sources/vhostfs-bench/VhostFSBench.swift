@@ -89,6 +89,11 @@ struct VhostFSBench: ParsableCommand {
         valueName: "list"))
     var cpuHogs = "0"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Rounds over the backends per --cpu-hogs count, in alternating order (forward, backward, ...); the tables "
+            + "show each cell's median round.", valueName: "n"))
+    var rounds = 1
+
     @Option(name: .long, help: ArgumentHelp("Write the result as JSON to this file.", valueName: "file"))
     var json: String?
 
@@ -257,6 +262,7 @@ struct VhostFSBench: ParsableCommand {
         let depths = try Self.positiveList(qd, "qd", maximum: max(queueSize / 5, 1))
         let queueCounts = try Self.positiveList(queues, "queues", maximum: 64)
         let hogCounts = try Self.integerList(cpuHogs, "cpu-hogs", minimum: 0, maximum: 64)
+        guard rounds >= 1, rounds <= 100 else { throw BenchFailure.usage("--rounds must be in 1...100") }
         let ratios = try ratio.map { try MarkdownReport.Ratio(parsing: $0, labels: specs.map(\.label)) }
         guard duration > 0, duration <= 3600 else { throw BenchFailure.usage("--duration must be in (0, 3600]") }
         if let count, count < 1 { throw BenchFailure.usage("--count must be at least 1") }
@@ -343,16 +349,22 @@ struct VhostFSBench: ParsableCommand {
                 throw BenchFailure.other("cannot start \(hogCount) CPU hog(s): errno \(e)")
             }
             defer { hogs.stop() }
-            for (i, target) in targets.enumerated() {
-                let session = BackendSession(label: target.label, plan: plan, dataSet: dataSet, floors: floors)
-                let socket = connect ?? runDirectory + "/backend-\(i).sock"
-                let load0 = Self.loadAverage()
-                var entry = session.run(template: target.template, socketPath: socket, sharedDirectory: shared,
-                                        logPath: runDirectory + "/backend-\(i).log")
-                entry.cpuHogs = hogCount
-                entry.loadAverage = [load0, Self.loadAverage()].compactMap { $0 }
-                if let e = entry.error { say("\(target.label): \(e)") }
-                entries.append(entry)
+            for round in 0..<rounds {
+                // Alternate the order, so that no backend always runs first (or after the same neighbour).
+                let order = round % 2 == 0 ? Array(targets.indices) : targets.indices.reversed()
+                for i in order {
+                    let session = BackendSession(label: targets[i].label, plan: plan, dataSet: dataSet,
+                                                 floors: floors)
+                    let load0 = Self.loadAverage()
+                    var entry = session.run(template: targets[i].template,
+                                            socketPath: connect ?? runDirectory + "/backend-\(i).sock",
+                                            sharedDirectory: shared, logPath: runDirectory + "/backend-\(i).log")
+                    entry.cpuHogs = hogCount
+                    entry.round = rounds > 1 ? round : nil
+                    entry.loadAverage = [load0, Self.loadAverage()].compactMap { $0 }
+                    if let e = entry.error { say("\(targets[i].label): \(e)") }
+                    entries.append(entry)
+                }
             }
         }
 
@@ -370,7 +382,7 @@ struct VhostFSBench: ParsableCommand {
             settings: .init(durationSeconds: count == nil ? duration : nil, operations: count, queueDepths: depths,
                             queues: queueCounts, workloads: chosen.map(\.rawValue), dataFileBytes: dataSize,
                             files: files, directoryEntries: dirEntries, readdirBufferBytes: readdirBuffer,
-                            wait: waitMode.description, queueSize: queueSize, cpuHogs: hogCounts),
+                            wait: waitMode.description, queueSize: queueSize, cpuHogs: hogCounts, rounds: rounds),
             floor: Workload.Floor.allCases.compactMap { f in
                 floors[f].map { r in
                     BenchReport.FloorEntry(
