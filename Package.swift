@@ -29,9 +29,11 @@ let package = Package(
         .systemLibrary(name: "CAIO", path: "Sources/CAIO"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", pkgConfig: "numa",
                        providers: [.apt(["libnuma-dev"])]),
+        .systemLibrary(name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
+                       providers: [.apt(["liburing-dev"])]),
 
         // MARK: - Linux layer
-        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA"], swiftSettings: gnuSource),
+        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CURing"], swiftSettings: gnuSource),
 
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),

@@ -17,9 +17,12 @@ public final class AIOFSChannel: FSChannel, Poller {
     private var lastLockRetry: UInt64 = 0
     private var isShutDown = false
     /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`) and for buffered writes
-    /// (with `offloadWrites`).
+    /// (with the `threads` engine).
     private let helpers: HelperPool?
     private var helperWakeRegistration: WakeRegistration?
+    /// The ring of the `io_uring` engine.
+    private let uring: URingManager?
+    private var uringWakeRegistration: WakeRegistration?
     /// Reads that went to the helper threads (diagnostics and tests).
     public var coldReadCount: UInt64 { helpers?.readJobs ?? 0 }
     /// Writes that went through the helper pool, and how many of them the reactor ran itself (diagnostics and
@@ -45,21 +48,25 @@ public final class AIOFSChannel: FSChannel, Poller {
         self.reactor = reactor
         aio = try AIOManager(depth: device.options.queueDepth, reactor: reactor)
         let options = device.options
-        helpers = (options.inlineCachedReads || options.offloadWrites) && !options.skipReadWrite
+        let usesRing = options.engine == .ioUring && !options.skipReadWrite
+        let usesHelpers = (options.inlineCachedReads && !usesRing) || options.engine == .threads
+        helpers = usesHelpers && !options.skipReadWrite
             ? try HelperPool(reactorIndex: reactor.index, depth: options.queueDepth,
                              vectorCapacity: HelperPool.defaultVectorCapacity, helpers: options.helperThreads)
             : nil
+        uring = usesRing ? try URingManager(depth: options.queueDepth, reactor: reactor) : nil
         lockWaits.reserveCapacity(options.queueDepth)
         wakeRegistration = try reactor.registerWakeEventFD(aio.eventFD)
         if let helpers { helperWakeRegistration = try reactor.registerWakeEventFD(helpers.doneEvent) }
+        if let uring { uringWakeRegistration = try reactor.registerWakeEventFD(uring.eventFD) }
         pollerRegistration = reactor.registerPoller(self, name: "fsdev-aio")
     }
 
     /// Free slots for reads and writes (reads on the helper threads count against the same depth).
-    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - (helpers?.inFlight ?? 0)) }
+    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - (helpers?.inFlight ?? 0) - (uring?.inFlight ?? 0)) }
 
     /// Reads and writes submitted and not yet completed.
-    public var inFlightRequests: Int { aio.inFlight + (helpers?.inFlight ?? 0) }
+    public var inFlightRequests: Int { aio.inFlight + (helpers?.inFlight ?? 0) + (uring?.inFlight ?? 0) }
 
     /// Submits `operation`; see `FSChannel` for the contract. Must be called on the channel's reactor.
     public func submit<Target: FSCompletionTarget>(
@@ -124,9 +131,9 @@ public final class AIOFSChannel: FSChannel, Poller {
                     target.fsdevDidComplete(token: token, result: .success(.count(n)))
                     return
                 }
-                // Not (all) in the page cache: a helper thread reads it, so that the reactor does not block in
-                // io_submit on the disk.
-                if let helpers {
+                // Not (all) in the page cache: a helper thread (or the kernel's, with io_uring) reads it, so that
+                // the reactor does not block in io_submit on the disk.
+                if let helpers, uring == nil {
                     guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
                     if helpers.enqueue(.read, descriptor: descriptor, vectors: aio.scratchVectors.base,
                                        count: vectors.count, offset: start, token: token, target: target) {
@@ -134,7 +141,13 @@ public final class AIOFSChannel: FSChannel, Poller {
                     }
                 }
             }
-            if write && device.options.offloadWrites, let helpers {
+            if let uring {
+                guard freeRequestSlots > 0 else { throw .wouldBlock }
+                try uring.submit(write: write, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                 count: vectors.count, offset: start, token: token, target: target)
+                return
+            }
+            if write && device.options.engine == .threads, let helpers {
                 guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
                 if helpers.enqueue(.write, descriptor: descriptor, vectors: aio.scratchVectors.base,
                                    count: vectors.count, offset: start, token: token, target: target) {
@@ -190,6 +203,8 @@ public final class AIOFSChannel: FSChannel, Poller {
             w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted))
             return true
         }
+        if let uring, uring.abort(token: victim) { return true }
+        if let helpers, helpers.contains(token: victim) { return true }
         return aio.abort(token: victim)
     }
 
@@ -197,6 +212,7 @@ public final class AIOFSChannel: FSChannel, Poller {
     public func poll() -> PollResult {
         var busy = aio.reap() > 0
         if let helpers, helpers.poll() > 0 { busy = true }
+        if let uring, uring.reap() > 0 { busy = true }
         if !lockWaits.isEmpty {
             let now = SystemClock.monotonicNanoseconds()
             if now &- lastLockRetry >= Self.lockRetryNanoseconds {
@@ -212,6 +228,7 @@ public final class AIOFSChannel: FSChannel, Poller {
     public func prepareToSleep() -> SleepPermission {
         if aio.hasReadyCompletions { return .stayAwake }
         if let helpers, !helpers.prepareToSleep() { return .stayAwake }
+        if let uring, uring.hasReadyCompletions { return .stayAwake }
         if !lockWaits.isEmpty { return .sleepAtMost(nanoseconds: Self.lockRetryNanoseconds) }
         return .sleep
     }
@@ -223,13 +240,16 @@ public final class AIOFSChannel: FSChannel, Poller {
         if let r = pollerRegistration { reactor.unregisterPoller(r) }
         if let r = wakeRegistration { reactor.unregisterWake(r) }
         if let r = helperWakeRegistration { reactor.unregisterWake(r) }
+        if let r = uringWakeRegistration { reactor.unregisterWake(r) }
         pollerRegistration = nil
         wakeRegistration = nil
         helperWakeRegistration = nil
+        uringWakeRegistration = nil
         let waits = lockWaits
         lockWaits.removeAll()
         for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
         aio.drain()
+        uring?.drain()
         helpers?.drain()
         helpers?.stop()
     }

@@ -30,10 +30,21 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// libaio, whose io_submit would block the reactor on the disk. Saves the libaio round trip on cached data
     /// (fsdev-microbench prints both). Off by default here; the daemon turns it on (`--no-inline-reads` to not).
     public var inlineCachedReads: Bool
-    /// Do buffered writes with pwritev through the channel's helper pool (`HelperPool`) instead of libaio: one
-    /// write at a time runs on the reactor, a burst is spread over the reactor and the helper threads, so writes
-    /// use more than one core. Off: every write goes through libaio's io_submit, on the reactor.
-    public var offloadWrites: Bool
+    /// How writes, and reads not served inline from the page cache, are done.
+    public enum Engine: String, Sendable, Hashable, CaseIterable {
+        /// libaio: io_submit on the reactor, which for a buffered file does the copy inside the call (one core per
+        /// reactor). Cold reads go to the helper threads when `inlineCachedReads` is on.
+        case libaio
+        /// The channel's helper pool (`HelperPool`): a write alone runs on the reactor (pwritev, no hand-off),
+        /// a burst is spread over the reactor and the helper threads; cold reads go to the helpers.
+        case threads
+        /// io_uring (liburing): requests the kernel cannot do without blocking (buffered writes on ext4, cold
+        /// reads) run on its worker threads; completions are read from the ring by the channel's poller.
+        case ioUring = "io_uring"
+    }
+
+    /// How writes and cold reads are done. Default libaio.
+    public var engine: Engine
     /// Helper threads per channel (cold reads, offloaded writes).
     public var helperThreads: Int
     /// In-flight reads and writes per channel (io_setup depth and request slots).
@@ -47,7 +58,7 @@ public struct AIOFSOptions: Sendable, Hashable {
     public init(extendedAttributes: Bool = false, writebackCache: Bool = true, maxWrite: UInt32 = 128 * 1024,
                 skipReadWrite: Bool = false, cachePolicy: CachePolicy = .auto, posixLocks: Bool = false,
                 flockLocks: Bool = true, readOnly: Bool = false, directIO: Bool = false,
-                inlineCachedReads: Bool = false, offloadWrites: Bool = false, helperThreads: Int = 2,
+                inlineCachedReads: Bool = false, engine: Engine = .libaio, helperThreads: Int = 2,
                 queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20) {
         self.extendedAttributes = extendedAttributes
         self.writebackCache = writebackCache
@@ -59,7 +70,7 @@ public struct AIOFSOptions: Sendable, Hashable {
         self.readOnly = readOnly
         self.directIO = directIO
         self.inlineCachedReads = inlineCachedReads
-        self.offloadWrites = offloadWrites
+        self.engine = engine
         self.helperThreads = helperThreads
         self.queueDepth = queueDepth
         self.copyChunkLimit = copyChunkLimit

@@ -152,6 +152,13 @@ final class HelperPool: @unchecked Sendable {
         vectors.deallocate()
     }
 
+    static let alonePolicy = getenv("VHOSTFSD_WRITE_POLICY").map { String(cString: $0) } == "alone"
+
+    /// Whether the job of `token` is in flight (it cannot be cancelled: it completes normally).
+    func contains(token: UInt64) -> Bool {
+        (0..<depth).contains { jobs[$0].target != nil && jobs[$0].token == token }
+    }
+
     /// Free job slots.
     var freeSlotCount: Int { freeSlots.count }
 
@@ -191,19 +198,27 @@ final class HelperPool: @unchecked Sendable {
     /// completed twice.
     func poll() -> Int {
         guard inFlight > 0 else { return 0 }
-        let wakeups = shared.withLock { s -> Int in
+        let helperCount = self.helperCount
+        let (wakeups, runHere) = shared.withLock { s -> (Int, Bool) in
             s.reactorSleeping = false
             swap(&s.done, &incoming)
+            if Self.alonePolicy {
+                let q = s.queuedWrites
+                if q == 1 && s.idleHelpers == helperCount { return (0, true) }
+                let n = min(q, s.idleHelpers)
+                s.idleHelpers -= n
+                return (n, false)
+            }
             let n = min(s.queuedWrites - 1, s.idleHelpers)
-            guard n > 0 else { return 0 }
+            guard n > 0 else { return (0, true) }
             s.idleHelpers -= n
-            return n
+            return (n, true)
         }
         if wakeups > 0 { wake.signal(UInt64(wakeups)) }
         ready.append(contentsOf: incoming)
         incoming.removeAll(keepingCapacity: true)
         var completed = 0
-        while let slot = shared.withLock({ $0.takeWrite() }) {
+        while runHere, let slot = shared.withLock({ $0.takeWrite() }) {
             Self.run(jobs + slot, vectors: vectors + slot * vectorCapacity)
             writesOnReactor &+= 1
             ready.append(slot)

@@ -110,8 +110,8 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("io-engine"),
         help: ArgumentHelp(
             "How writes and reads that miss the page cache are done: libaio (writes through io_submit on the "
-                + "reactor) or threads (pwritev on the reactor when alone, spread over helper threads in bursts) "
-                + "(vhostfsd). (default: libaio)",
+                + "reactor), threads (pwritev on the reactor when alone, spread over helper threads in bursts) or "
+                + "io_uring (the kernel's workers take what would block) (vhostfsd). (default: libaio)",
             valueName: "engine"))
     var ioEngine: String?
 

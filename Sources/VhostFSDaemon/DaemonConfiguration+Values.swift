@@ -62,6 +62,9 @@ extension DaemonConfiguration {
         /// Helper threads: a write alone runs on the reactor (pwritev), a burst is spread over the reactor and
         /// its helper threads; cold reads go to the helpers.
         case threads
+        /// io_uring: writes and cold reads are submitted to a ring; the kernel runs those that would block on its
+        /// worker threads.
+        case ioUring = "io_uring"
     }
 
     /// The least severe log messages printed (`--log-level`).

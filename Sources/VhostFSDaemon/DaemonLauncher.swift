@@ -102,6 +102,15 @@ extension DaemonConfiguration {
         }
     }
 
+    /// The passthrough device's engine.
+    var fsdevEngine: AIOFSOptions.Engine {
+        switch ioEngine {
+        case .libaio: .libaio
+        case .threads: .threads
+        case .ioUring: .ioUring
+        }
+    }
+
     /// The fsdev's options.
     var fsdevOptions: AIOFSOptions {
         let policy: FSDev.CachePolicy =
@@ -114,7 +123,8 @@ extension DaemonConfiguration {
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads, offloadWrites: ioEngine == .threads)
+            inlineCachedReads: inlineReads, engine: fsdevEngine,
+            helperThreads: getenv("VHOSTFSD_HELPERS").flatMap { Int(String(cString: $0)) } ?? 2)
     }
 
     /// The virtio-fs device's offer.

@@ -106,11 +106,11 @@ import Testing
         try h.release(e.node, fh)
     }
 
-    /// With libaio, reads fill the slots; with the helper pool, writes do (cached reads complete inside submit).
-    @Test(arguments: [IOEngine.libaio, .threads])
+    /// With libaio, reads fill the slots; with the other engines, writes do (cached reads complete inside submit).
+    @Test(arguments: [IOEngine.libaio, .threads, .ioUring])
     func queueDepthIsEnforcedAndEveryRequestCompletesOnce(engine: IOEngine) throws {
         let depth = 32
-        let writes = engine == .threads
+        let writes = engine != .libaio
         let h = try Harness(options: engine.options(AIOFSOptions(queueDepth: depth)))
         defer { h.close() }
         let data = pattern(depth * 4096, seed: 5)
@@ -167,9 +167,9 @@ import Testing
         try h.release(e.node, fh)
     }
 
-    @Test(arguments: [IOEngine.libaio, .threads])
+    @Test(arguments: [IOEngine.libaio, .threads, .ioUring])
     func channelDestroyedFromItsOwnCompletionStillCompletesEverythingOnce(engine: IOEngine) throws {
-        let writes = engine == .threads
+        let writes = engine != .libaio
         let h = try Harness(options: engine.options())
         defer { h.close() }
         try writeHostFile(h.path("r"), pattern(8 * 4096))
@@ -278,8 +278,9 @@ import Testing
         try h.release(e.node, fh)
     }
 
-    @Test func inlineCachedReadsCompleteInsideSubmitAndMissesGoToHelperThreads() throws {
-        let h = try Harness(options: AIOFSOptions(inlineCachedReads: true))
+    @Test(arguments: [IOEngine.inlineReads, .threads, .ioUring])
+    func inlineCachedReadsCompleteInsideSubmitAndMissesGoToHelperThreads(engine: IOEngine) throws {
+        let h = try Harness(options: engine.options())
         defer { h.close() }
         let data = pattern(256 * 1024, seed: 21)
         try writeHostFile(h.path("c"), data)
@@ -323,7 +324,8 @@ import Testing
         #expect(Array(buffer) == Array(data[131072..<196608]))
         if case .success(.count(let n)) = evicted.result { #expect(n == 65536) } else { Issue.record("evicted") }
         #expect(!evicted.inline, "an evicted page must go to a helper thread, not block the reactor")
-        #expect(h.group.reactors[0].run { channel.value.coldReadCount } == 1)
+        // The helper threads, or with io_uring the kernel's workers.
+        #expect(h.group.reactors[0].run { channel.value.coldReadCount } == (engine == .ioUring ? 0 : 1))
         try h.release(e.node, fh)
     }
 

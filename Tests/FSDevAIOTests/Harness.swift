@@ -243,6 +243,8 @@ enum IOEngine: String, CaseIterable, CustomTestStringConvertible {
     case inlineReads
     /// Inline reads as above; writes through the helper pool (pwritev on the reactor or on a helper).
     case threads
+    /// Inline reads; writes and cold reads through io_uring.
+    case ioUring = "io_uring"
 
     var testDescription: String { rawValue }
 
@@ -250,7 +252,11 @@ enum IOEngine: String, CaseIterable, CustomTestStringConvertible {
     func options(_ options: AIOFSOptions = AIOFSOptions()) -> AIOFSOptions {
         var o = options
         o.inlineCachedReads = self != .libaio
-        o.offloadWrites = self == .threads
+        o.engine = switch self {
+        case .libaio, .inlineReads: .libaio
+        case .threads: .threads
+        case .ioUring: .ioUring
+        }
         return o
     }
 }
