@@ -152,8 +152,6 @@ final class HelperPool: @unchecked Sendable {
         vectors.deallocate()
     }
 
-    static let alonePolicy = getenv("VHOSTFSD_WRITE_POLICY").map { String(cString: $0) } == "alone"
-
     /// Whether the job of `token` is in flight (it cannot be cancelled: it completes normally).
     func contains(token: UInt64) -> Bool {
         (0..<depth).contains { jobs[$0].target != nil && jobs[$0].token == token }
@@ -198,27 +196,19 @@ final class HelperPool: @unchecked Sendable {
     /// completed twice.
     func poll() -> Int {
         guard inFlight > 0 else { return 0 }
-        let helperCount = self.helperCount
-        let (wakeups, runHere) = shared.withLock { s -> (Int, Bool) in
+        let wakeups = shared.withLock { s -> Int in
             s.reactorSleeping = false
             swap(&s.done, &incoming)
-            if Self.alonePolicy {
-                let q = s.queuedWrites
-                if q == 1 && s.idleHelpers == helperCount { return (0, true) }
-                let n = min(q, s.idleHelpers)
-                s.idleHelpers -= n
-                return (n, false)
-            }
             let n = min(s.queuedWrites - 1, s.idleHelpers)
-            guard n > 0 else { return (0, true) }
+            guard n > 0 else { return 0 }
             s.idleHelpers -= n
-            return (n, true)
+            return n
         }
         if wakeups > 0 { wake.signal(UInt64(wakeups)) }
         ready.append(contentsOf: incoming)
         incoming.removeAll(keepingCapacity: true)
         var completed = 0
-        while runHere, let slot = shared.withLock({ $0.takeWrite() }) {
+        while let slot = shared.withLock({ $0.takeWrite() }) {
             Self.run(jobs + slot, vectors: vectors + slot * vectorCapacity)
             writesOnReactor &+= 1
             ready.append(slot)

@@ -2,7 +2,7 @@ import Glibc
 
 /// How busy the machine's CPUs are, as the scheduler reports it: the number of runnable threads system-wide
 /// (`/proc/loadavg`, the numerator of its fourth field: threads running or waiting for a CPU right now, the reader
-/// included) and the calling thread's involuntary context switches.
+/// included).
 ///
 /// A thread that spins while other threads wait for its CPU takes their time slices; KVM stops halt polling when
 /// another task is runnable on the CPU (`single_task_running()`). User space cannot see one CPU's run queue cheaply;
@@ -51,13 +51,5 @@ public final class SchedulerLoad {
             digits += 1
         }
         return nil
-    }
-
-    /// Involuntary context switches of the calling thread so far (preemptions: the scheduler took the CPU while
-    /// the thread could still run). The corresponding C function is `getrusage(RUSAGE_THREAD)`.
-    public static func involuntarySwitchesOfCurrentThread() -> Int {
-        var usage = rusage()
-        guard getrusage(RUSAGE_THREAD, &usage) == 0 else { return 0 }
-        return usage.ru_nivcsw
     }
 }

@@ -243,7 +243,7 @@ public final class Reactor: @unchecked Sendable {
             case .interrupt: break
             case .adaptive: if now &- lastBusy < spinNanoseconds { continue }
             case .auto:
-                if governor?.keepsSpinning(now: now, lastBusy: lastBusy, idlePassLength: passLength) == true {
+                if governor?.keepsSpinning(now: now, lastBusy: lastBusy) == true {
                     continue
                 }
             }

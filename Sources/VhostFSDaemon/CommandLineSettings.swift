@@ -59,7 +59,7 @@ struct CommandLineSettings {
         guard let shared = sharedDirectory.value else {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
         }
-        let mode = pollMode.value ?? .adaptive
+        let mode = pollMode.value ?? DaemonConfiguration.defaultPollMode
         if let spelling = pollMicroseconds.spelling, mode != .adaptive && mode != .auto {
             throw DaemonConfigurationError(
                 "\(spelling) applies only to --poll-mode=auto or adaptive, not --poll-mode=\(mode.rawValue)")
@@ -99,8 +99,8 @@ struct CommandLineSettings {
             ("--socket-path", a.socketPath), ("--socket", a.socket), ("--fd", a.fd), ("--shared-dir", a.sharedDir),
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
-            ("--poll-us", a.pollMicroseconds), ("--io-engine", a.ioEngine), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox),
+            ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
+            ("--sandbox", a.sandbox), ("--io-engine", a.ioEngine),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")

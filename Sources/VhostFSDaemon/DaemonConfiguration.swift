@@ -23,12 +23,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public static let maxWriteGranularity = 4096
     /// The default FUSE max_write: 1 MiB.
     public static let defaultMaxWrite = 1 << 20
-    /// Allowed adaptive-poll spin times in microseconds.
+    /// Allowed poll windows (auto) and spin times (adaptive) in microseconds.
     public static let pollMicrosecondsRange = 0...1_000_000
-    /// The default adaptive-poll spin time in microseconds.
-    public static let defaultPollMicroseconds = 100
-    /// The default I/O engine.
-    public static let defaultIOEngine = IOEngine.libaio
+    /// The default poll window (auto: the largest it grows to; adaptive: the fixed spin), in microseconds: KVM's
+    /// default halt_poll_ns on x86.
+    public static let defaultPollMicroseconds = 200
+    /// The default poll mode (measured against the others under 0, 1 and 2 CPU hogs, BENCHMARKS.md).
+    public static let defaultPollMode = PollMode.auto
+    /// The default I/O engine (measured against libaio and io_uring, BENCHMARKS.md).
+    public static let defaultIOEngine = IOEngine.threads
 
     // MARK: - Fields
 
@@ -68,10 +71,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// CPU in this process's affinity, listed once. Nil (the default) means one reactor, left unpinned when only
     /// one CPU is online.
     public let reactorCPUs: [Int]?
-    /// How reactors wait for work. Default `.adaptive`.
+    /// How reactors wait for work. Default `.auto`.
     public let pollMode: PollMode
-    /// With `.adaptive`, how long a reactor keeps spinning after its last work before it sleeps, in
-    /// microseconds (0...1_000_000). Ignored by the other modes. Default 100.
+    /// With `.auto`, the largest spin window; with `.adaptive`, how long a reactor keeps spinning after its last
+    /// work before it sleeps; in microseconds (0...1_000_000). Ignored by the other modes. Default 200.
     public let pollMicroseconds: Int
     /// Number of request queues the device offers (1...64); the hiprio queue comes in addition. Default 1.
     public let queues: Int
@@ -118,7 +121,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         readdirplus: Bool = true,
         announceSubmounts: Bool = false,
         reactorCPUs: [Int]? = nil,
-        pollMode: PollMode = .adaptive,
+        pollMode: PollMode = DaemonConfiguration.defaultPollMode,
         pollMicroseconds: Int = DaemonConfiguration.defaultPollMicroseconds,
         queues: Int = 1,
         queueSize: Int = DaemonConfiguration.defaultQueueSize,

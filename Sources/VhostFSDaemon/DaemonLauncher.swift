@@ -123,8 +123,7 @@ extension DaemonConfiguration {
         return AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads, engine: fsdevEngine,
-            helperThreads: getenv("VHOSTFSD_HELPERS").flatMap { Int(String(cString: $0)) } ?? 2)
+            inlineCachedReads: inlineReads, engine: fsdevEngine)
     }
 
     /// The virtio-fs device's offer.
