@@ -47,14 +47,22 @@ C="env GLIBC_TUNABLES=glibc.pthread.rseq=0 $C_VIRTIOFSD --socket-path={socket} -
 C="$C -o sandbox=chroot"
 COMMON=(--queues 1 --qd 1,32 --duration "$DURATION" --rounds "$ROUNDS" --no-progress)
 
+# quoted ARGS...: the words as one shell command line, single-quoting those that need it.
+quoted() {
+    local out="" word
+    for word in "$@"; do
+        if [[ $word =~ ^[A-Za-z0-9_./=:,+-]+$ ]]; then out+="$word "; else out+="'${word//\'/\'\\\'\'}' "; fi
+    done
+    echo "${out% }"
+}
+
 # run NAME ARGS...: prints the command, the load before and after, and keeps its output.
 run() {
     local name=$1
     shift
     local cmd=("$B/vhostfs-bench" "$@" --json "$OUT/$name.json" --markdown "$OUT/$name.md")
     say "$name: $(uptime)"
-    printf '%q ' "${cmd[@]}" > "$OUT/$name.command"
-    echo >> "$OUT/$name.command"
+    quoted "${cmd[@]}" > "$OUT/$name.command"
     cat "$OUT/$name.command" >&2
     "${cmd[@]}" > "$OUT/$name.txt"
     say "$name done: $(uptime)"

@@ -31,7 +31,7 @@ final class HelperPool: @unchecked Sendable {
         case write
     }
 
-    /// One request in a slot.
+    /// One request in a slot: what the thread that runs it reads, and the result it writes.
     struct Job {
         var kind: Kind = .read
         /// Keeps the file open until the job is done.
@@ -40,46 +40,44 @@ final class HelperPool: @unchecked Sendable {
         var offset: Int64 = 0
         /// Bytes transferred, or -errno.
         var result = 0
+    }
+
+    /// Who waits for a slot's job: touched only on the reactor, never by a helper.
+    private struct Owner {
         var token: UInt64 = 0
         var target: (any FSCompletionTarget)?
     }
 
+    /// A FIFO of slot indexes that keeps its storage (no allocation once it has grown to the depth).
+    private struct SlotQueue {
+        private var items: [Int] = []
+        private var head = 0
+
+        var count: Int { items.count - head }
+
+        mutating func reserve(_ n: Int) { items.reserveCapacity(n) }
+
+        mutating func push(_ slot: Int) { items.append(slot) }
+
+        mutating func take() -> Int? {
+            guard head < items.count else { return nil }
+            let slot = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return slot
+        }
+    }
+
     private struct Shared {
-        var reads: [Int] = []
-        var readHead = 0
-        var writes: [Int] = []
-        var writeHead = 0
+        var reads = SlotQueue()
+        var writes = SlotQueue()
         var done: [Int] = []
         var idleHelpers = 0
         var reactorSleeping = false
         var stopping = false
-
-        var queuedReads: Int { reads.count - readHead }
-        var queuedWrites: Int { writes.count - writeHead }
-
-        mutating func takeRead() -> Int? {
-            guard readHead < reads.count else { return nil }
-            defer {
-                readHead += 1
-                if readHead == reads.count {
-                    reads.removeAll(keepingCapacity: true)
-                    readHead = 0
-                }
-            }
-            return reads[readHead]
-        }
-
-        mutating func takeWrite() -> Int? {
-            guard writeHead < writes.count else { return nil }
-            defer {
-                writeHead += 1
-                if writeHead == writes.count {
-                    writes.removeAll(keepingCapacity: true)
-                    writeHead = 0
-                }
-            }
-            return writes[writeHead]
-        }
     }
 
     /// Most iovecs per job; a request with more is not taken (`enqueue` returns false).
@@ -100,6 +98,7 @@ final class HelperPool: @unchecked Sendable {
     private let vectors: UnsafeMutablePointer<iovec>
     private let depth: Int
     // Confined to the reactor.
+    private var owners: [Owner]
     private var freeSlots: [Int]
     /// Finished jobs swapped out of `Shared.done`.
     private var incoming: [Int] = []
@@ -131,11 +130,12 @@ final class HelperPool: @unchecked Sendable {
         vectors = .allocate(capacity: depth * vectorCapacity)
         vectors.initialize(repeating: iovec(), count: depth * vectorCapacity)
         freeSlots = Array((0..<depth).reversed())
+        owners = Array(repeating: Owner(), count: depth)
         incoming.reserveCapacity(depth)
         ready.reserveCapacity(depth)
         shared.withLock { s in
-            s.reads.reserveCapacity(depth)
-            s.writes.reserveCapacity(depth)
+            s.reads.reserve(depth)
+            s.writes.reserve(depth)
             s.done.reserveCapacity(depth)
         }
         for i in 0..<helpers {
@@ -154,7 +154,7 @@ final class HelperPool: @unchecked Sendable {
 
     /// Whether the job of `token` is in flight (it cannot be cancelled: it completes normally).
     func contains(token: UInt64) -> Bool {
-        (0..<depth).contains { jobs[$0].target != nil && jobs[$0].token == token }
+        owners.contains { $0.target != nil && $0.token == token }
     }
 
     /// Free job slots.
@@ -168,14 +168,14 @@ final class HelperPool: @unchecked Sendable {
     ) -> Bool {
         guard count <= vectorCapacity, let slot = freeSlots.popLast() else { return false }
         (vectors + slot * vectorCapacity).update(from: source, count: count)
-        jobs[slot] = Job(kind: kind, descriptor: descriptor, vectorCount: count, offset: offset, result: 0,
-                         token: token, target: target)
+        jobs[slot] = Job(kind: kind, descriptor: descriptor, vectorCount: count, offset: offset, result: 0)
+        owners[slot] = Owner(token: token, target: target)
         inFlight += 1
         switch kind {
         case .read:
             readJobs &+= 1
             let wakeOne = shared.withLock { s -> Bool in
-                s.reads.append(slot)
+                s.reads.push(slot)
                 guard s.idleHelpers > 0 else { return false }
                 s.idleHelpers -= 1
                 return true
@@ -183,7 +183,7 @@ final class HelperPool: @unchecked Sendable {
             if wakeOne { wake.signal() }
         case .write:
             writeJobs &+= 1
-            shared.withLock { $0.writes.append(slot) }
+            shared.withLock { $0.writes.push(slot) }
         }
         return true
     }
@@ -199,7 +199,7 @@ final class HelperPool: @unchecked Sendable {
         let wakeups = shared.withLock { s -> Int in
             s.reactorSleeping = false
             swap(&s.done, &incoming)
-            let n = min(s.queuedWrites - 1, s.idleHelpers)
+            let n = min(s.writes.count - 1, s.idleHelpers)
             guard n > 0 else { return 0 }
             s.idleHelpers -= n
             return n
@@ -208,7 +208,7 @@ final class HelperPool: @unchecked Sendable {
         ready.append(contentsOf: incoming)
         incoming.removeAll(keepingCapacity: true)
         var completed = 0
-        while let slot = shared.withLock({ $0.takeWrite() }) {
+        while let slot = shared.withLock({ $0.writes.take() }) {
             Self.run(jobs + slot, vectors: vectors + slot * vectorCapacity)
             writesOnReactor &+= 1
             ready.append(slot)
@@ -229,7 +229,7 @@ final class HelperPool: @unchecked Sendable {
     func prepareToSleep() -> Bool {
         guard inFlight > 0 else { return true }
         return shared.withLock { s -> Bool in
-            guard s.done.isEmpty && s.queuedWrites == 0 else { return false }
+            guard s.done.isEmpty && s.writes.count == 0 else { return false }
             s.reactorSleeping = true
             return true
         }
@@ -257,13 +257,15 @@ final class HelperPool: @unchecked Sendable {
     }
 
     private func complete(_ slot: Int) {
-        let job = jobs[slot]
+        let bytes = jobs[slot].result
+        let owner = owners[slot]
         jobs[slot] = Job()
+        owners[slot] = Owner()
         freeSlots.append(slot)
         inFlight -= 1
         let result: Result<FSReply, Errno> =
-            job.result >= 0 ? .success(.count(job.result)) : .failure(Errno(rawValue: CInt(clamping: -job.result)))
-        job.target?.fsdevDidComplete(token: job.token, result: result)
+            bytes >= 0 ? .success(.count(bytes)) : .failure(Errno(rawValue: CInt(clamping: -bytes)))
+        owner.target?.fsdevDidComplete(token: owner.token, result: result)
     }
 
     /// Does the I/O of one job (on a helper, or a write on the reactor).
@@ -291,7 +293,7 @@ final class HelperPool: @unchecked Sendable {
     private func helperMain() {
         while true {
             let next = shared.withLock { s -> Int?? in
-                if let slot = s.takeRead() ?? s.takeWrite() { return .some(slot) }
+                if let slot = s.reads.take() ?? s.writes.take() { return .some(slot) }
                 if s.stopping { return .some(nil) }
                 s.idleHelpers += 1
                 return nil

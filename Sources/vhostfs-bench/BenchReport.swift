@@ -82,12 +82,6 @@ struct BenchReport: Codable, Sendable {
         var protocolFeatures: String?
         var error: String?
         var results: [ResultEntry]
-        /// Processes of pure computation running during these results (`--cpu-hogs`).
-        var cpuHogs: Int?
-        /// One-minute load average before and after this backend's results (hogs included).
-        var loadAverage: [Double]?
-        /// Which round over the backends (`--rounds`), from 0.
-        var round: Int?
     }
 
     struct ResultEntry: Codable, Sendable {
@@ -108,6 +102,12 @@ struct BenchReport: Codable, Sendable {
         var floor: String?
         var floorRatio: Double?
         var error: String?
+        /// Processes of pure computation running during this result (`--cpu-hogs`).
+        var cpuHogs: Int?
+        /// Which round (`--rounds`), from 0.
+        var round: Int?
+        /// The one-minute load average when the cell started (hogs and other backends included).
+        var loadAverage: Double?
 
         /// "randread4k qd32 q1": how results of two backends are matched.
         var key: String { "\(workload) qd\(queueDepth) q\(queues)" }
@@ -115,33 +115,38 @@ struct BenchReport: Codable, Sendable {
 }
 
 extension BenchReport {
-    /// One entry per label, in the order of first appearance, whose every result is that label's median round
-    /// for that result (by ops/s; by CPU share for idle). With one round per label this is `entries` itself.
-    static func medianRounds(_ entries: [BackendEntry]) -> [BackendEntry] {
-        var labels: [String] = []
-        var byLabel: [String: [BackendEntry]] = [:]
-        for e in entries {
-            if byLabel[e.label] == nil { labels.append(e.label) }
-            byLabel[e.label, default: []].append(e)
+    /// The results per `--cpu-hogs` count, in the order measured: for each count, one entry per backend whose
+    /// results are that count's, each cell its median round (by ops/s; by CPU share for idle).
+    static func hogViews(_ report: BenchReport) -> [(cpuHogs: Int, backends: [BackendEntry])] {
+        var counts: [Int] = []
+        for b in report.backends {
+            for r in b.results where !counts.contains(r.cpuHogs ?? 0) { counts.append(r.cpuHogs ?? 0) }
         }
-        return labels.map { label in
-            let rounds = byLabel[label] ?? []
-            guard var merged = rounds.first, rounds.count > 1 else { return rounds[0] }
-            var keys: [String] = []
-            for r in rounds.flatMap(\.results) where !keys.contains(r.key) { keys.append(r.key) }
-            merged.results = keys.compactMap { key in
-                let candidates = rounds.compactMap { $0.results.first { $0.key == key } }
-                let sorted = candidates.sorted {
-                    $0.workload == Workload.idle.rawValue
-                        ? ($0.backendCPUPercent ?? 0) < ($1.backendCPUPercent ?? 0)
-                        : $0.opsPerSecond < $1.opsPerSecond
-                }
-                return sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
+        if counts.isEmpty { counts = [0] }
+        return counts.map { hogs in
+            (hogs, report.backends.map { b in
+                var view = b
+                view.results = medianRounds(b.results.filter { ($0.cpuHogs ?? 0) == hogs })
+                return view
+            })
+        }
+    }
+
+    /// One result per key, in the order of first appearance: the median round of that key.
+    static func medianRounds(_ results: [ResultEntry]) -> [ResultEntry] {
+        var keys: [String] = []
+        var byKey: [String: [ResultEntry]] = [:]
+        for r in results {
+            if byKey[r.key] == nil { keys.append(r.key) }
+            byKey[r.key, default: []].append(r)
+        }
+        return keys.compactMap { key in
+            let sorted = (byKey[key] ?? []).sorted {
+                $0.workload == Workload.idle.rawValue
+                    ? ($0.backendCPUPercent ?? 0) < ($1.backendCPUPercent ?? 0)
+                    : $0.opsPerSecond < $1.opsPerSecond
             }
-            merged.loadAverage = rounds.flatMap { $0.loadAverage ?? [] }
-            merged.error = rounds.compactMap(\.error).first
-            merged.round = nil
-            return merged
+            return sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
         }
     }
 }

@@ -42,13 +42,16 @@ enum MarkdownReport {
                     .map { "\($0.name) \(ReportTable.fixed($0.nanosecondsPerOperation / 1000, 2)) us" }
                     .joined(separator: ", ") + ".\n"
         }
-        let groups = ReportTable.hogGroups(report).map(BenchReport.medianRounds)
+        let views = BenchReport.hogViews(report)
         let multiQueue = Set(report.backends.flatMap { $0.results.map(\.queues) }).count > 1
-        for group in groups {
-            out += "\n" + hogTitle(group) + "\n\n" + backendTable(group, multiQueue: multiQueue)
+        for view in views {
+            let loads = report.backends.flatMap { $0.results.filter { ($0.cpuHogs ?? 0) == view.cpuHogs } }
+                .compactMap(\.loadAverage)
+            out += "\n" + hogTitle(view.cpuHogs, loads: loads) + "\n\n"
+                + backendTable(view.backends, multiQueue: multiQueue)
         }
         for ratio in ratios {
-            out += "\n" + ratioTable(ratio, groups: groups, multiQueue: multiQueue)
+            out += "\n" + ratioTable(ratio, views: views, multiQueue: multiQueue)
         }
         return out
     }
@@ -57,17 +60,16 @@ enum MarkdownReport {
         let length = s.durationSeconds.map { "\(ReportTable.fixed($0, 1)) s per cell" }
             ?? "\(s.operations ?? 0) operations per queue per cell"
         let rounds = (s.rounds ?? 1) > 1
-            ? ", \(s.rounds ?? 1) rounds over the back-ends in alternating order (each cell: its median round)" : ""
+            ? ", each cell measured \(s.rounds ?? 1) times on every back-end in turn (rotated order; the tables show "
+                + "the median)" : ", each cell measured on every back-end in turn"
         return "\(length), client wait \(s.wait), data file \(s.dataFileBytes >> 20) MiB\(rounds)"
     }
 
-    private static func hogTitle(_ group: [BenchReport.BackendEntry]) -> String {
-        let hogs = group.first?.cpuHogs ?? 0
-        let loads = group.compactMap(\.loadAverage).flatMap { $0 }
+    private static func hogTitle(_ hogs: Int, loads: [Double]) -> String {
         let load = loads.isEmpty
-            ? "" : ", load average \(ReportTable.fixed(loads.min() ?? 0, 2))-\(ReportTable.fixed(loads.max() ?? 0, 2))"
+            ? "" : " (load average \(ReportTable.fixed(loads.min() ?? 0, 2))-\(ReportTable.fixed(loads.max() ?? 0, 2)))"
         let what = hogs == 0 ? "No CPU hogs" : "\(hogs) CPU hog\(hogs == 1 ? "" : "s")"
-        return "#### \(what) (back-ends in this order\(load))"
+        return "#### \(what)\(load): ops/s (p50 us)"
     }
 
     /// Result keys in the order of the first backend that has them.
@@ -114,18 +116,17 @@ enum MarkdownReport {
         return out
     }
 
-    private static func ratioTable(_ ratio: Ratio, groups: [[BenchReport.BackendEntry]], multiQueue: Bool) -> String {
+    private static func ratioTable(
+        _ ratio: Ratio, views: [(cpuHogs: Int, backends: [BenchReport.BackendEntry])], multiQueue: Bool
+    ) -> String {
         var out = "#### \(ratio.title) (ops/s over ops/s)\n\n"
         let header = ["workload", "QD"] + (multiQueue ? ["queues"] : [])
-            + groups.map { g in
-                let h = g.first?.cpuHogs ?? 0
-                return h == 0 ? "no hogs" : "\(h) hog\(h == 1 ? "" : "s")"
-            }
+            + views.map { $0.cpuHogs == 0 ? "no hogs" : "\($0.cpuHogs) hog\($0.cpuHogs == 1 ? "" : "s")" }
         out += row(header) + row(header.map { _ in "---" })
-        for key in rowKeys(groups.flatMap { $0 }) where key.workload != Workload.idle.rawValue {
+        for key in rowKeys(views.flatMap(\.backends)) where key.workload != Workload.idle.rawValue {
             var cells = [title(key), "\(key.queueDepth)"] + (multiQueue ? ["\(key.queues)"] : [])
-            for g in groups {
-                cells.append(value(ratio, in: g, key: key.key).map { ReportTable.fixed($0, 2) } ?? "-")
+            for view in views {
+                cells.append(value(ratio, in: view.backends, key: key.key).map { ReportTable.fixed($0, 2) } ?? "-")
             }
             out += row(cells)
         }

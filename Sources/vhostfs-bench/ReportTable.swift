@@ -15,31 +15,32 @@ enum ReportTable {
                           fixed(f.latencyMicroseconds.p50, 2), fixed(f.latencyMicroseconds.p99, 2),
                           fixed(f.latencyMicroseconds.p999, 2)] + (f.error.map { [$0] } ?? [])
                      }) }
+        let tagged = report.backends.contains { $0.results.contains { $0.round != nil || ($0.cpuHogs ?? 0) > 0 } }
         for b in report.backends {
             out += "\n\(b.label)"
-            if let hogs = b.cpuHogs, report.settings.cpuHogs != [0] { out += " with \(hogs) CPU hog(s)" }
-            if let round = b.round { out += ", round \(round + 1)" }
-            if let load = b.loadAverage, !load.isEmpty {
-                out += ", load " + load.map { fixed($0, 2) }.joined(separator: " -> ")
-            }
             if let pid = b.processID { out += " (pid \(pid))" }
             if let m = b.fuseMinor { out += ", FUSE 7.\(m)" }
             if let w = b.maxWrite { out += ", max_write \(w)" }
             if let q = b.requestQueuesOffered { out += ", \(q) request queue(s)" }
             out += "\n"
             if let e = b.error { out += "  error: \(e)\n" }
+            // With hogs or rounds, each row says which (and the load average when the cell started).
+            let tags = { (r: BenchReport.ResultEntry) -> [String] in
+                tagged ? ["\(r.cpuHogs ?? 0)", r.round.map { "\($0 + 1)" } ?? "-",
+                          r.loadAverage.map { fixed($0, 2) } ?? "-"] : []
+            }
             out += table(
-                header: ["workload", "qd", "q", "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "cpu%",
-                         "req/op", "x floor"],
+                header: ["workload", "qd", "q"] + (tagged ? ["hogs", "round", "load"] : [])
+                    + ["ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "cpu%", "req/op", "x floor"],
                 rows: b.results.map { r in
                     if let e = r.error, r.operations == 0 {
-                        return [r.workload, "\(r.queueDepth)", "\(r.queues)", "error: " + e]
+                        return [r.workload, "\(r.queueDepth)", "\(r.queues)"] + tags(r) + ["error: " + e]
                     }
                     if r.workload == Workload.idle.rawValue {
-                        return [r.workload, "-", "-", "-", "-", "-", "-", "-", "-",
+                        return [r.workload, "-", "-"] + tags(r) + ["-", "-", "-", "-", "-", "-",
                                 r.backendCPUPercent.map { fixed($0, 1) } ?? "?", "-", "-"]
                     }
-                    return [r.workload, "\(r.queueDepth)", "\(r.queues)", count(r.opsPerSecond),
+                    return [r.workload, "\(r.queueDepth)", "\(r.queues)"] + tags(r) + [count(r.opsPerSecond),
                             r.megabytesPerSecond > 0 ? fixed(r.megabytesPerSecond, 1) : "-",
                             fixed(r.latencyMicroseconds.p50, 1), fixed(r.latencyMicroseconds.p99, 1),
                             fixed(r.latencyMicroseconds.p999, 1),
@@ -49,16 +50,16 @@ enum ReportTable {
                             r.floorRatio.map { fixed($0, 2) } ?? "-"] + (r.error.map { ["error: " + $0] } ?? [])
                 })
         }
-        for group in hogGroups(report).map(BenchReport.medianRounds) where group.count > 1 {
-            out += sideBySide(group)
+        for view in BenchReport.hogViews(report) where view.backends.count > 1 {
+            out += sideBySide(view.backends, cpuHogs: view.cpuHogs)
         }
         return out
     }
 
     /// The comparison of backends measured with the same number of hogs.
-    private static func sideBySide(_ backends: [BenchReport.BackendEntry]) -> String {
+    private static func sideBySide(_ backends: [BenchReport.BackendEntry], cpuHogs: Int) -> String {
         guard let first = backends.first else { return "" }
-        let hogs = (first.cpuHogs ?? 0) > 0 ? " with \(first.cpuHogs ?? 0) CPU hog(s)" : ""
+        let hogs = cpuHogs > 0 ? " with \(cpuHogs) CPU hog(s)" : ""
         let out = "\nside by side\(hogs) (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
         var header = ["workload", "qd", "q"]
         for b in backends { header += ["\(b.label) ops/s", "p50 us"] }
@@ -81,19 +82,6 @@ enum ReportTable {
             rows.append(row + others)
         }
         return out + table(header: header, rows: rows)
-    }
-
-    /// Backends grouped by their `--cpu-hogs` count, in the order measured.
-    static func hogGroups(_ report: BenchReport) -> [[BenchReport.BackendEntry]] {
-        var groups: [[BenchReport.BackendEntry]] = []
-        for b in report.backends {
-            if let i = groups.firstIndex(where: { $0.first?.cpuHogs == b.cpuHogs }) {
-                groups[i].append(b)
-            } else {
-                groups.append([b])
-            }
-        }
-        return groups
     }
 
     private static func table(header: [String], rows: [[String]]) -> String {

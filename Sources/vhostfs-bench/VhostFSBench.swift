@@ -90,8 +90,8 @@ struct VhostFSBench: ParsableCommand {
     var cpuHogs = "0"
 
     @Option(name: .long, help: ArgumentHelp(
-        "Rounds over the backends per --cpu-hogs count, in alternating order (forward, backward, ...); the tables "
-            + "show each cell's median round.", valueName: "n"))
+        "Times each cell (workload, queues, queue depth) is measured on every backend, the backends taking turns "
+            + "in rotated order; the tables show each cell's median round.", valueName: "n"))
     var rounds = 1
 
     @Option(name: .long, help: ArgumentHelp("Write the result as JSON to this file.", valueName: "file"))
@@ -247,6 +247,7 @@ struct VhostFSBench: ParsableCommand {
         guard Set(specs.map(\.label)).count == specs.count else {
             throw BenchFailure.usage("two backends have the same label")
         }
+        guard specs.count <= 16 else { throw BenchFailure.usage("at most 16 backends in one run") }
         var chosen: [Workload] = []
         for name in workloads.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             if name == "all" {
@@ -341,32 +342,44 @@ struct VhostFSBench: ParsableCommand {
             operationsPerQueue: count ?? Int.max, readdirBufferBytes: readdirBuffer, client: configuration,
             startupTimeoutMilliseconds: Int(startupTimeout * 1000), showsProgress: showsProgress)
 
-        var entries: [BenchReport.BackendEntry] = []
+        // Every backend runs from start to finish; the ones not being measured are stopped (SIGSTOP), and each
+        // cell (workload, queues, depth) is measured on every backend in turn, `rounds` times in rotated order,
+        // so that backends are compared over the same seconds of a noisy machine.
         let targets: [BackendSpec] = specs.isEmpty ? [BackendSpec(label: "connected", template: nil)] : specs
+        let sessions = targets.map { BackendSession(label: $0.label, plan: plan, dataSet: dataSet, floors: floors) }
+        for (i, session) in sessions.enumerated() {
+            session.start(template: targets[i].template, socketPath: connect ?? runDirectory + "/backend-\(i).sock",
+                          sharedDirectory: shared, logPath: runDirectory + "/backend-\(i).log")
+            session.pause(true)
+            if let e = session.entry.error { say("\(session.label): \(e)") }
+        }
+        var cells: [(workload: Workload, queues: Int, depth: Int)] = []
+        for session in sessions {
+            for c in session.cells() where !cells.contains(where: { $0 == c }) { cells.append(c) }
+        }
         let hogs = CPUHogs()
         for hogCount in hogCounts {
             if let e = hogs.start(count: hogCount) {
                 throw BenchFailure.other("cannot start \(hogCount) CPU hog(s): errno \(e)")
             }
             defer { hogs.stop() }
-            for round in 0..<rounds {
-                // Alternate the order, so that no backend always runs first (or after the same neighbour).
-                let order = round % 2 == 0 ? Array(targets.indices) : targets.indices.reversed()
-                for i in order {
-                    let session = BackendSession(label: targets[i].label, plan: plan, dataSet: dataSet,
-                                                 floors: floors)
-                    let load0 = Self.loadAverage()
-                    var entry = session.run(template: targets[i].template,
-                                            socketPath: connect ?? runDirectory + "/backend-\(i).sock",
-                                            sharedDirectory: shared, logPath: runDirectory + "/backend-\(i).log")
-                    entry.cpuHogs = hogCount
-                    entry.round = rounds > 1 ? round : nil
-                    entry.loadAverage = [load0, Self.loadAverage()].compactMap { $0 }
-                    if let e = entry.error { say("\(targets[i].label): \(e)") }
-                    entries.append(entry)
+            for cell in cells {
+                for round in 0..<rounds {
+                    for k in sessions.indices {
+                        let session = sessions[(k + round) % sessions.count]
+                        guard session.cells().contains(where: { $0 == cell }) else { continue }
+                        session.pause(false)
+                        session.measure(cell.workload, queues: cell.queues, depth: cell.depth, cpuHogs: hogCount,
+                                        round: rounds > 1 ? round : nil, loadAverage: Self.loadAverage())
+                        session.pause(true)
+                        if let e = session.entry.error, session.entry.results.last?.error == nil {
+                            say("\(session.label): \(e)")
+                        }
+                    }
                 }
             }
         }
+        let entries = sessions.map { $0.finish() }
 
         var host = utsname()
         uname(&host)

@@ -342,3 +342,41 @@ import Testing
         try h.release(e.node, fh)
     }
 }
+
+/// The helper pool of the `threads` engine.
+@Suite struct HelperPoolTests {
+    /// Queue depth 1: the write runs on the reactor, with no hand-off to a helper (no wake-up latency), and the
+    /// bytes land.
+    @Test func aWriteAloneRunsOnTheReactor() throws {
+        let h = try Harness(options: IOEngine.threads.options())
+        defer { h.close() }
+        let (e, fh) = try h.create(.root, "alone")
+        for i in 0..<10 {
+            #expect(try h.write(e.node, fh, pattern(4096, seed: UInt64(i)), at: UInt64(i * 4096)) == 4096)
+        }
+        let counts = h.group.reactors[0].run { h.channels[0].value.pooledWriteCount }
+        #expect(counts.total == 10 && counts.onReactor == 10)
+        #expect(try readHostFile(h.path("alone")) == (0..<10).flatMap { pattern(4096, seed: UInt64($0)) })
+        try h.release(e.node, fh)
+    }
+
+    /// A request with more iovecs than a job slot holds is still served (by libaio), not refused.
+    @Test func aWriteWithMoreVectorsThanASlotHoldsFallsBackToLibaio() throws {
+        let h = try Harness(options: IOEngine.threads.options(AIOFSOptions(maxWrite: 1 << 20)))
+        defer { h.close() }
+        let (e, fh) = try h.create(.root, "many")
+        let count = HelperPool.defaultVectorCapacity + 1
+        var data = pattern(count * 16, seed: 3)
+        let n = try data.withUnsafeMutableBytes { raw -> Int in
+            let base = try #require(raw.baseAddress)
+            let vectors = (0..<count).map { iovec(iov_base: base + $0 * 16, iov_len: 16) }
+            return try vectors.withUnsafeBufferPointer {
+                try h.count(h.call(.write(node: e.node, handle: fh, offset: 0, size: UInt32(raw.count), buffers: $0)))
+            }
+        }
+        #expect(n == count * 16)
+        #expect(try readHostFile(h.path("many")) == data)
+        #expect(h.group.reactors[0].run { h.channels[0].value.pooledWriteCount.total } == 0)
+        try h.release(e.node, fh)
+    }
+}
