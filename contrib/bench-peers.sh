@@ -6,16 +6,17 @@
 #
 #   contrib/bench-peers.sh [OUT_DIR]        (default: bench-results/<UTC date and time>)
 #
-# Environment: ROUNDS (default 3) rounds over the back-ends per hog count, in alternating order, each cell its
-# median round; DURATION (default 1) seconds per cell; HOGS (default 0,1,2) the --cpu-hogs counts; RUST (default
-# /tmp/peers/virtiofsd-rust) the Rust virtiofsd 1.9.0, built by ../shared/peers/build-virtiofsd-rust.sh when
-# missing if BUILD_PEER=1; C_VIRTIOFSD (default /usr/lib/qemu/virtiofsd) the C virtiofsd of QEMU 7.2
-# (apt-get install qemu-system-x86). Takes about 35 minutes with the defaults on 2 CPUs. Run it on an otherwise
-# idle machine: the load average before and after each run is printed and goes into the tables.
+# Environment: ROUNDS (default 5) times each cell is measured on every back-end, the back-ends taking turns in
+# rotated order (the ones not measured are stopped) and the tables showing the median; DURATION (default 0.6)
+# seconds per cell; HOGS (default 0,1,2) the --cpu-hogs counts; RUST (default /tmp/peers/virtiofsd-rust) the Rust
+# virtiofsd 1.9.0, built by ../shared/peers/build-virtiofsd-rust.sh when missing if BUILD_PEER=1; C_VIRTIOFSD
+# (default /usr/lib/qemu/virtiofsd) the C virtiofsd of QEMU 7.2 (apt-get install qemu-system-x86). Takes about 30
+# minutes with the defaults on 2 CPUs. Run it on an otherwise idle machine: the load average is printed before and
+# after each run, and the tables give its range per hog count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-1}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-0.6}
 HOGS=${HOGS:-0,1,2}
 RUST=${RUST:-/tmp/peers/virtiofsd-rust}
 C_VIRTIOFSD=${C_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
