@@ -225,13 +225,12 @@ public final class Reactor: @unchecked Sendable {
                 if registration.isActive && registration.poller.poll() == .busy { busy = true }
             }
             let now = SystemClock.monotonicNanoseconds()
-            let passLength = now &- last
             iterations &+= 1
             if busy {
-                busyNs &+= passLength
+                busyNs &+= now &- last
                 lastBusy = now
             } else {
-                idleNs &+= passLength
+                idleNs &+= now &- last
             }
             last = now
             statIterations.store(iterations, ordering: .relaxed)
@@ -242,10 +241,7 @@ public final class Reactor: @unchecked Sendable {
             case .busy: continue
             case .interrupt: break
             case .adaptive: if now &- lastBusy < spinNanoseconds { continue }
-            case .auto:
-                if governor?.keepsSpinning(now: now, lastBusy: lastBusy) == true {
-                    continue
-                }
+            case .auto: if governor?.keepsSpinning(now: now, lastBusy: lastBusy) == true { continue }
             }
             if sleepUntilWoken(&events, sleeps: &sleeps) {
                 let woke = SystemClock.monotonicNanoseconds()
