@@ -29,11 +29,14 @@ let package = Package(
         .systemLibrary(name: "CAIO", path: "Sources/CAIO"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", pkgConfig: "numa",
                        providers: [.apt(["libnuma-dev"])]),
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
                        providers: [.apt(["liburing-dev"])]),
 
         // MARK: - Linux layer
-        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CURing"], swiftSettings: gnuSource),
+        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp", "CURing"],
+                swiftSettings: gnuSource),
 
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
@@ -95,6 +98,7 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
+        .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
         .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit"], exclude: ["GuestScripts"],
                     swiftSettings: gnuSource),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),

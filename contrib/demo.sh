@@ -21,7 +21,7 @@ echo "guest sees:"; ls -l /mnt
 GUEST
 chmod +x "$share/demo.sh"
 
-./.build/release/vhostfsd --socket-path="$sock" --shared-dir="$share" --tag=demo &
+./.build/release/vhostfsd --socket-path="$sock" --shared-dir="$share" &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -f "$share/demo.sh"' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done

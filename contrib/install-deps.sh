@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what vhostfsd needs to build and test on Debian 12: libaio, libnuma and liburing headers, and for the guest
-# tests QEMU, the Debian kernel, busybox-static and the initramfs tools. Swift itself must already be installed.
+# Installs what vhostfsd needs to build and test on Debian 12: libaio, libnuma, libseccomp and liburing headers,
+# and for the guest tests QEMU, the Debian kernel, busybox-static and the initramfs tools; systemd-socket-activate
+# and setpriv for the daemon tests. Swift itself must already be installed.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-packages=(libaio-dev libnuma-dev liburing-dev qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils zstd)
+packages=(libaio-dev libnuma-dev libseccomp-dev liburing-dev qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
+    xz-utils zstd)
+# The tests run the daemon under systemd-socket-activate (systemd) and as an unprivileged user (util-linux's setpriv).
+packages+=(systemd util-linux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,11 @@ import Glibc
 /// layout until the operation completes; the device reads each guest-controlled value once. Flags are Linux
 /// values (FUSE carries them unchanged on x86-64).
 public enum FSOperation {
+    /// A SETXATTR flag outside XATTR_CREATE/XATTR_REPLACE: the guest kernel asks (FUSE_SETXATTR_ACL_KILL_SGID) that
+    /// setting `system.posix_acl_access` clear the file's set-group-ID bit, because the caller is not in the file's
+    /// group and lacks CAP_FSETID; the daemon, as root, would keep it otherwise.
+    public static let setxattrKillSetGroupID: Int32 = 1 << 24
+
     /// INIT: mount the share with the negotiated options.
     case mount(MountRequest)
     /// DESTROY: drop every node and handle the guest holds.
@@ -77,7 +82,7 @@ public enum FSOperation {
     case access(node: NodeID, mask: UInt32)
     /// SYNCFS: flush the file system holding `node`.
     case syncfs(node: NodeID)
-    /// SETXATTR (XATTR_CREATE / XATTR_REPLACE in `flags`).
+    /// SETXATTR (XATTR_CREATE / XATTR_REPLACE in `flags`, and `setxattrKillSetGroupID`).
     case setxattr(node: NodeID, name: FileName, value: UnsafeRawBufferPointer, flags: Int32)
     /// GETXATTR into `buffer`; an empty buffer asks for the size. The reply is the size.
     case getxattr(node: NodeID, name: FileName, buffer: UnsafeMutableRawBufferPointer)

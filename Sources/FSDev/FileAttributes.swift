@@ -24,6 +24,10 @@ public struct FileAttributes: Sendable, Hashable {
     public var rdev: UInt32
     /// Preferred I/O size.
     public var blockSize: UInt32
+    /// A directory that is a mount point on the host (another file system, or another mount of the same one),
+    /// announced to a guest that accepted FUSE_SUBMOUNTS so that it gives the directory its own mount and st_dev
+    /// (FUSE_ATTR_SUBMOUNT). Default false.
+    public var isSubmount = false
 
     @inlinable
     public init(inode: UInt64, size: UInt64, blocks: UInt64, accessTime: FileTime, modificationTime: FileTime,

@@ -105,7 +105,8 @@ public struct FileName: ExpressibleByStringLiteral, CustomStringConvertible {
     }
 
     /// Runs `body` with a validated copy of a lookup name, which may also be "." or ".." (the device clamps ".."
-    /// at the root and confines it elsewhere).
+    /// at the root and confines it elsewhere). An empty name names nothing: ENOENT, as path resolution of "" gives
+    /// on a local file system (and as virtiofsd answers).
     @inlinable
     public func withValidatedLookupName<R>(
         _ body: (UnsafePointer<CChar>, DotKind) throws(Errno) -> R
@@ -113,6 +114,7 @@ public struct FileName: ExpressibleByStringLiteral, CustomStringConvertible {
         try withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.maximumComponentLength + 1) {
             (buffer: UnsafeMutableBufferPointer<CChar>) throws(Errno) -> R in
             let n = try copy(into: buffer, maximum: Self.maximumComponentLength)
+            guard n > 0 else { throw .noSuchFileOrDirectory }
             guard let p = UnsafePointer(buffer.baseAddress) else { throw .invalidArgument }
             return try body(p, try Self.classifyComponent(p, length: n))
         }

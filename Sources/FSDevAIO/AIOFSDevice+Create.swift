@@ -49,6 +49,7 @@ extension AIOFSDevice {
         }
         // O_DIRECT in the guest need not bypass the host page cache (SPDK and virtiofsd default).
         if !options.directIO { kept &= ~O_DIRECT }
+        if !options.preservesNoatime { kept &= ~O_NOATIME }
         return kept | access
     }
 

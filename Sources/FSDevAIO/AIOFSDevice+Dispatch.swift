@@ -3,8 +3,30 @@ import LinuxSystem
 
 extension AIOFSDevice {
     /// Runs a synchronous operation (everything but read, write, abort and waiting locks, which the channel
-    /// handles) and returns its reply. One switch, statically dispatched (SPDK's handler table).
+    /// handles) and returns its reply, with user and group ids translated both ways when the options ask for it.
     func perform(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
+        if options.announcesSubmounts, case .lookup(let parent, let name) = operation {
+            return markingSubmount(try performTranslating(operation, context: context), parent: parent, name: name)
+        }
+        return try performTranslating(operation, context: context)
+    }
+
+    /// `perform` without the submount marking.
+    private func performTranslating(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
+        guard translatesIDs || !options.switchesCredentials else { return try serve(operation, context: context) }
+        switch operation {
+        case .symlink, .mknod, .mkdir, .create, .tmpfile, .access:
+            return guestView(try serve(operation, context: try hostContext(context)))
+        case .setattr(let node, let handle, let attributes):
+            return guestView(try serve(.setattr(node: node, handle: handle, attributes: try hostAttributes(attributes)),
+                                       context: context))
+        default:
+            return guestView(try serve(operation, context: context))
+        }
+    }
+
+    /// Runs a synchronous operation on host ids. One switch, statically dispatched (SPDK's handler table).
+    private func serve(_ operation: FSOperation, context: RequestContext) throws(Errno) -> FSReply {
         switch operation {
         case .mount(let request):
             return .mounted(try mount(request))

@@ -15,16 +15,21 @@ extension AIOFSDevice {
 
     /// SETXATTR by /proc/self/fd path: works on read-only files and directories. Symlinks: EPERM (no race-free
     /// way, and user.* attributes are not allowed on them anyway).
-    func setxattr(node: NodeID, name: FileName, value: UnsafeRawBufferPointer, flags: Int32) throws(Errno) {
+    func setxattr(node: NodeID, name: FileName, value: UnsafeRawBufferPointer, flags requested: Int32) throws(Errno) {
         let (fd, fileType) = try attributeNode(node)
         try requireWritable()
+        let killSetGroupID = requested & FSOperation.setxattrKillSetGroupID != 0
+        let flags = requested & ~FSOperation.setxattrKillSetGroupID
         guard flags & ~Int32(XATTR_CREATE | XATTR_REPLACE) == 0 else { throw .invalidArgument }
         guard value.count <= Self.maximumAttributeValue else { throw Errno(rawValue: E2BIG) }
         guard fileType != FileType.symbolicLink else { throw .notPermitted }
         try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
                 try name.withValidatedAttributeName { (cName) throws(Errno) in
-                    try ExtendedAttributes.setValue(value, of: cName, path: path, flags: flags)
+                    if killSetGroupID { try clearSetGroupIDForACL(name: cName, path: path) }
+                    try withHostAttributeValue(name: cName, value) { (hostValue) throws(Errno) in
+                        try ExtendedAttributes.setValue(hostValue, of: cName, path: path, flags: flags)
+                    }
                 }
             }
         }
@@ -37,7 +42,9 @@ extension AIOFSDevice {
         return try fd.use { (raw) throws(Errno) in
             try ProcPath.with(raw) { (path) throws(Errno) in
                 try name.withValidatedAttributeName { (cName) throws(Errno) in
-                    try ExtendedAttributes.value(of: cName, path: path, into: buffer)
+                    try readGuestAttributeValue(name: cName, into: buffer) { (hostBuffer) throws(Errno) in
+                        try ExtendedAttributes.value(of: cName, path: path, into: hostBuffer)
+                    }
                 }
             }
         }

@@ -81,9 +81,10 @@ extension AIOFSDevice {
     }
 
     /// READDIR / READDIRPLUS from `offset` into `sink`. Offsets are the kernel's `d_off`, so a later call at any
-    /// offset given out resumes there. ".." is hidden at the root. For READDIRPLUS each entry but "." and ".." is
-    /// looked up; an entry that vanished meanwhile is skipped, and one the sink refuses is forgotten again. An
-    /// error after some entries ends the listing early instead of losing them.
+    /// offset given out resumes there. ".." at the root is listed as a local file system's root lists it, with the
+    /// root's own inode number (the host directory above the share is not shown). For READDIRPLUS each entry but
+    /// "." and ".." is looked up; an entry that vanished meanwhile is skipped, and one the sink refuses is
+    /// forgotten again. An error after some entries ends the listing early instead of losing them.
     func readdir(node: NodeID, handle: HandleID, offset: UInt64, sink: any DirectorySink,
                  plus: Bool) throws(Errno) -> Int {
         let record = try handles.resolve(handle, node: node)
@@ -103,13 +104,19 @@ extension AIOFSDevice {
                     }
                     guard let e = next else { break }
                     let dot = Self.dotKind(e.name)
+                    var inode = e.inode
                     if isRoot && dot == .dotDot {
-                        stream.advance()
-                        continue
+                        inode = UInt64(try FileSystemCall.status(of: parentFD).st_ino)
                     }
                     var entry: NodeEntry?
                     if plus && dot == .none {
-                        do throws(Errno) { entry = try lookupChild(of: parentFD, name: e.cName) } catch {
+                        do throws(Errno) {
+                            entry = try lookupChild(of: parentFD, name: e.cName)
+                            if translatesIDs, let found = entry { entry?.attributes = guestView(found.attributes) }
+                            if options.announcesSubmounts {
+                                entry?.attributes.isSubmount = isSubmount(e.cName, in: parentFD)
+                            }
+                        } catch {
                             if error == .noSuchFileOrDirectory {
                                 stream.advance()
                                 continue
@@ -118,7 +125,7 @@ extension AIOFSDevice {
                             throw error
                         }
                     }
-                    let item = DirectoryEntry(name: e.name, inode: e.inode, type: UInt32(e.type),
+                    let item = DirectoryEntry(name: e.name, inode: inode, type: UInt32(e.type),
                                               nextOffset: UInt64(bitPattern: e.nextOffset), entry: entry)
                     guard sink.add(item) else {
                         if let entry { try? nodes.forget(entry.node, count: 1) }

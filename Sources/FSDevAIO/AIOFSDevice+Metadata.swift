@@ -76,8 +76,10 @@ extension AIOFSDevice {
                         try FileSystemCall.setTimes(of: h, access: access, modification: modification)
                     }
                 } else if fileType == FileType.symbolicLink {
-                    // utimensat has no AT_EMPTY_PATH and the /proc link would follow the symlink: no race-free way.
-                    throw .notPermitted
+                    // The link's own times, on its O_PATH descriptor (utimensat takes AT_EMPTY_PATH since Linux
+                    // 5.8); the /proc/self/fd link would follow the symlink.
+                    try FileSystemCall.setTimes("", relativeTo: fd, access: access, modification: modification,
+                                                flags: AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
                 } else {
                     try ProcPath.with(fd, relative: true) { (name) throws(Errno) in
                         try procSelfFD.use { (proc) throws(Errno) in

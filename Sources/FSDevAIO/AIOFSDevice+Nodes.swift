@@ -5,8 +5,16 @@ import LinuxSystem
 extension AIOFSDevice {
     /// Opens `name` in `directory` with O_PATH | O_NOFOLLOW and adds a lookup reference to its node.
     func lookupChild(of directory: CInt, name: UnsafePointer<CChar>) throws(Errno) -> NodeEntry {
-        let fd = try FileSystemCall.open(name, relativeTo: directory, flags: O_PATH | O_NOFOLLOW)
+        let fd = try FileSystemCall.open(name, relativeTo: directory, flags: O_PATH | lookupNoFollow)
         return try reference(fd)
+    }
+
+    /// O_NOFOLLOW, except in debug builds with `unconfinedLookupForTesting`.
+    private var lookupNoFollow: CInt {
+        #if DEBUG
+        if options.unconfinedLookupForTesting { return 0 }
+        #endif
+        return O_NOFOLLOW
     }
 
     /// Adds a lookup reference to the node of an O_PATH descriptor and builds its entry.
@@ -27,6 +35,9 @@ extension AIOFSDevice {
                 case .none, .dot:
                     return try lookupChild(of: dirfd, name: cName)
                 case .dotDot:
+                    #if DEBUG
+                    if options.unconfinedLookupForTesting { return try lookupChild(of: dirfd, name: cName) }
+                    #endif
                     if parent == .root { return try lookupChild(of: dirfd, name: ".") }
                     let fd = try FileSystemCall.open(cName, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
                     guard isBeneathRoot(fd) else { throw .permissionDenied }

@@ -41,9 +41,16 @@ public final class AIOFSDevice: FSDevice {
     let maxWrite: Atomic<UInt32>
 
     /// Opens `rootPath` (which must be a directory) as the share.
+    /// - Parameters:
+    ///   - rootPath: the shared directory; "/" inside the daemon's sandbox, whose root is the share.
+    ///   - options: the device's options.
+    ///   - procSelfFD: an O_PATH descriptor of the process's /proc/self/fd directory, for reopening nodes; nil to
+    ///     open "/proc/self/fd" (which does not exist inside the sandbox: the sandbox opens it before it pivots).
     /// - Throws: the open error, ENOTDIR, or EINVAL for options out of range (max_write below 4 KiB, queue depth
     ///   outside 1...65536).
-    public init(rootPath: String, options: AIOFSOptions = AIOFSOptions()) throws(Errno) {
+    public init(rootPath: String, options: AIOFSOptions = AIOFSOptions(), procSelfFD: FileDescriptor? = nil)
+        throws(Errno)
+    {
         guard options.maxWrite >= 4096, options.queueDepth >= 1, options.queueDepth <= 65536,
               options.helperThreads >= 1, options.helperThreads <= 64,
               options.copyChunkLimit > 0
@@ -51,7 +58,11 @@ public final class AIOFSDevice: FSDevice {
         let root = try FileDescriptor.open(rootPath, flags: O_PATH | O_DIRECTORY)
         let st = try FileSystemCall.status(of: root.rawValue)
         guard UInt32(st.st_mode) & FileType.mask == FileType.directory else { throw .notDirectory }
-        procSelfFD = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+        if let procSelfFD {
+            self.procSelfFD = procSelfFD
+        } else {
+            self.procSelfFD = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+        }
         self.root = root
         self.rootPath = rootPath
         self.options = options
@@ -70,9 +81,11 @@ public final class AIOFSDevice: FSDevice {
     public func lookupCount(of node: NodeID) -> UInt64? { nodes.lookups(of: node) }
 
     /// Creates the channel of `reactor`: an AIO context, its completion eventfd as a wake source, and a poller.
-    /// The reactor thread gets its own umask (unshare CLONE_FS) for creation under the caller's umask.
+    /// The reactor thread gets its own umask (unshare CLONE_FS) for creation under the caller's umask, and its own
+    /// working directory, /proc/self/fd, for the calls that take a /proc path (see `ProcPath`).
     public func makeChannel(on reactor: Reactor) throws(Errno) -> AIOFSChannel {
         try ThreadCredentials.unshareFileSystemAttributes()
+        try ProcPath.enterProcSelfFD(procSelfFD)
         return try AIOFSChannel(device: self, reactor: reactor)
     }
 

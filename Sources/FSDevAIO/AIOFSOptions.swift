@@ -52,6 +52,27 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
     /// request cannot hold a reactor for a whole multi-gigabyte copy.
     public var copyChunkLimit: UInt64
+    /// How user ids cross between guest and host (virtiofsd's `--translate-uid`, `--uid-map`): caller credentials,
+    /// SETATTR owners and POSIX ACL entries going in, attributes and ACL entries coming out. Default: none.
+    public var uidMap: IDMap = .identity
+    /// How group ids cross between guest and host (`--translate-gid`, `--gid-map`). Default: none.
+    public var gidMap: IDMap = .identity
+    /// Create files and check ACCESS as the guest caller, by switching the reactor thread's effective uid/gid
+    /// (needs CAP_SETUID and CAP_SETGID). Off for an unprivileged daemon: everything is done with the daemon's own
+    /// ids, so files the guest creates belong to the daemon's user. Default on.
+    public var switchesCredentials = true
+    /// Mark directories that are host mount points in LOOKUP and READDIRPLUS entries (FUSE_ATTR_SUBMOUNT;
+    /// `--announce-submounts`). Default off.
+    public var announcesSubmounts = false
+    /// Pass a guest's O_NOATIME through to the host (`--preserve-noatime`). Off: stripped, as virtiofsd does,
+    /// because O_NOATIME on a file the daemon's user does not own fails with EPERM when it runs unprivileged.
+    public var preservesNoatime = false
+    #if DEBUG
+    /// Debug builds only, for the sandbox tests: LOOKUP follows symbolic links and ".." is neither clamped at the
+    /// root nor checked to stay beneath it. This switches the passthrough's own path discipline off, to show that
+    /// the daemon's sandbox alone keeps a hostile front-end inside the share. Release builds have no such switch.
+    public var unconfinedLookupForTesting = false
+    #endif
 
     /// Defaults: no xattrs, writeback cache allowed, 128 KiB max_write, cache=auto, flock on, POSIX locks off,
     /// queue depth 256, copies in 64 MiB chunks.

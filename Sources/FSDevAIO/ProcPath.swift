@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import LinuxSystem
 
@@ -10,11 +11,17 @@ enum ProcPath {
     /// Runs `body` with the NUL-terminated path `/proc/self/fd/<descriptor>`, or just `<descriptor>` when
     /// `relative` (to be resolved against the device's O_PATH descriptor of /proc/self/fd, one component less to
     /// walk).
+    ///
+    /// On a thread whose working directory is the device's /proc/self/fd (a channel's reactor, see
+    /// `enterProcSelfFD`), the absolute form is also given as just `<descriptor>`: inside the daemon's sandbox there
+    /// is no /proc to walk, and the path calls without an `*at` variant (truncate, the xattr calls) resolve it
+    /// against the working directory.
     @inline(__always)
     static func with<R>(
         _ descriptor: CInt, relative: Bool = false, _ body: (UnsafePointer<CChar>) throws(Errno) -> R
     ) throws(Errno) -> R {
-        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) {
+        let relative = relative || CLinux_thread_cwd_is_proc_self_fd() != 0
+        return try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) {
             (buffer: UnsafeMutableBufferPointer<CChar>) throws(Errno) -> R in
             guard let base = buffer.baseAddress, descriptor >= 0 else { throw .badFileDescriptor }
             let p = prefix.utf8Start
@@ -40,6 +47,14 @@ enum ProcPath {
             base[n] = 0
             return try body(UnsafePointer(base))
         }
+    }
+
+    /// Makes the calling thread's working directory `procSelfFD` (a descriptor of /proc/self/fd) so that the
+    /// absolute form of `with` becomes a one-component relative name. The thread must have its own fs_struct
+    /// (`ThreadCredentials.unshareFileSystemAttributes()`), or the whole process would change directory.
+    static func enterProcSelfFD(_ procSelfFD: FileDescriptor) throws(Errno) {
+        try MountCall.changeDirectory(to: procSelfFD)
+        CLinux_set_thread_cwd_is_proc_self_fd(1)
     }
 }
 

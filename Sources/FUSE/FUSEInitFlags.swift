@@ -49,4 +49,7 @@ public struct FUSEInitFlags: OptionSet, Sendable, Hashable {
     public static let initExt = FUSEInitFlags(rawValue: UInt64(FUSE_INIT_EXT))
     /// FUSE_SECURITY_CTX (flags2 bit 0).
     public static let securityContext = FUSEInitFlags(rawValue: UInt64(FUSE_SECURITY_CTX))
+    /// FUSE_DIRECT_IO_ALLOW_MMAP (flags2 bit 4, protocol 7.39; newer than the linux/fuse.h here): shared mmap of
+    /// files opened with FOPEN_DIRECT_IO.
+    public static let directIOAllowMmap = FUSEInitFlags(rawValue: 1 << 36)
 }

@@ -26,6 +26,12 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         public var readdirplus = true
         /// Offer FUSE_SUBMOUNTS.
         public var submounts = false
+        /// Offer FUSE_DIRECT_IO_ALLOW_MMAP (`--allow-mmap`).
+        public var directIOAllowMmap = false
+        /// Serve POSIX ACLs (`--posix-acl`): FUSE_POSIX_ACL, FUSE_DONT_MASK and FUSE_SETXATTR_EXT, all three or the
+        /// INIT is refused (as virtiofsd does): the guest enforces ACLs, leaves the umask to the daemon (which
+        /// applies it unless the parent has a default ACL) and says when setting an ACL must clear set-group-ID.
+        public var posixACL = false
         /// Page size of the guest (for max_pages).
         public var pageSize: UInt32 = 4096
         public init() {}
@@ -47,6 +53,9 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         .initExt, .autoInvalData, .asyncDIO,
     ]
 
+    /// What `--posix-acl` needs from the guest kernel.
+    public static let posixACLFlags: FUSEInitFlags = [.posixACL, .dontMask, .setxattrExt]
+
     /// Negotiates against the kernel's `fuse_init_in` (only the first 16 bytes are used before 7.36, where the
     /// kernel sends the short form; `flags2` is read only when `FUSE_INIT_EXT` is set).
     public static func negotiate(major: UInt32, minor: UInt32, maxReadahead: UInt32, kernelFlags: FUSEInitFlags,
@@ -59,8 +68,13 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         if options.flockLocks { offer.insert(.flockLocks) }
         if options.readdirplus { offer.formUnion([.doReaddirplus, .readdirplusAuto]) }
         if options.submounts { offer.insert(.submounts) }
+        if options.directIOAllowMmap { offer.insert(.directIOAllowMmap) }
         var kernel = kernelFlags
         if !kernel.contains(.initExt) { kernel = FUSEInitFlags(rawValue: kernel.rawValue & 0xffff_ffff) }
+        if options.posixACL {
+            guard kernel.contains(posixACLFlags) else { return .refused }
+            offer.formUnion(posixACLFlags)
+        }
         let agreed = offer.intersection(kernel)
         let page = max(options.pageSize, 1)
         let maxWrite = max(options.maxWrite, 4096)

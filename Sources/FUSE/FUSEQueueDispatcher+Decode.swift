@@ -260,9 +260,17 @@ extension FUSEQueueDispatcher {
             let a = try arguments(fuse_flush_in.self, &body)
             submit(slot, .flush(node: node, handle: HandleID(rawValue: a.fh)), header)
         case .setxattr:
-            // Without FUSE_SETXATTR_EXT (not offered) the argument struct is the 8-byte compat form.
-            guard let size = read(UInt32.self, &body), let flags = read(UInt32.self, &body) else {
+            // The 8-byte compat form, or with FUSE_SETXATTR_EXT (--posix-acl) 16 bytes with setxattr_flags.
+            guard let size = read(UInt32.self, &body), var flags = read(UInt32.self, &body) else {
                 throw .invalidArgument
+            }
+            if session.flags.contains(.setxattrExt) {
+                guard let extended = read(UInt32.self, &body), read(UInt32.self, &body) != nil else {
+                    throw .invalidArgument
+                }
+                if extended & UInt32(FUSE_SETXATTR_ACL_KILL_SGID) != 0 {
+                    flags |= UInt32(bitPattern: FSOperation.setxattrKillSetGroupID)
+                }
             }
             guard size <= 65536 else { throw .outOfRange }
             let bytes = try copyRest(&body, limit: FileName.maximumAttributeNameLength + 1 + Int(size))

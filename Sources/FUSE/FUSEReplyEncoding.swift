@@ -22,6 +22,7 @@ extension FileAttributes {
         a.gid = gid
         a.rdev = rdev
         a.blksize = blockSize
+        if isSubmount { a.flags = UInt32(FUSE_ATTR_SUBMOUNT) }
         return a
     }
 }

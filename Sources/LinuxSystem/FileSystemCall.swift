@@ -42,6 +42,17 @@ public enum FileSystemCall {
         return st
     }
 
+    /// Extended status of `path` relative to `directory`, not following a final symlink or automount. The
+    /// corresponding C function is `statx`.
+    public static func extendedStatus(
+        _ path: UnsafePointer<CChar>, relativeTo directory: CInt, mask: UInt32
+    ) throws(Errno) -> statx {
+        var sx = statx()
+        _ = try SystemCall.valueOrErrno { statx(directory, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &sx) }
+            .get()
+        return sx
+    }
+
     /// Extended status of the inode `descriptor` names. `flags` may carry AT_STATX_* sync bits. The corresponding
     /// C function is `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | flags, mask)`.
     @inlinable

@@ -8,8 +8,13 @@ import Glibc
 /// another task is runnable on the CPU (`single_task_running()`). User space cannot see one CPU's run queue cheaply;
 /// the system-wide count against the online CPUs is the closest (measured about 2 us per read here).
 ///
-/// Threading: one instance per thread (the read buffer is not shared).
-public final class SchedulerLoad {
+/// Threading: any thread (each read uses its own buffer and pread at offset 0). One process-wide instance,
+/// `shared`, is opened on first use; a sandboxed daemon opens it before it leaves /proc behind, and the descriptor
+/// keeps working inside the sandbox.
+public final class SchedulerLoad: Sendable {
+    /// The process's instance; nil when /proc/loadavg could not be opened when it was first asked for.
+    public static let shared: SchedulerLoad? = try? SchedulerLoad()
+
     private let descriptor: CInt
     /// CPUs online when the instance was made.
     public let onlineCPUs: Int

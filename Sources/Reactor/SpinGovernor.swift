@@ -10,7 +10,7 @@ import LinuxSystem
 /// context-switch count). Both lost to `interrupt` under contention (down to 0.14x of it on 4 KiB reads at queue
 /// depth 1), because they react only after a spin has cost a time slice; the runnable count stops the spin before.
 ///
-/// Without /proc (the file cannot be opened when the reactor starts) the window works alone.
+/// Without /proc/loadavg (`SchedulerLoad.shared` could not be opened) the window works alone.
 ///
 /// Confined to the reactor thread.
 struct SpinGovernor {
@@ -25,7 +25,7 @@ struct SpinGovernor {
 
     init(maximumNanoseconds: UInt64) {
         window = PollWindow(maximum: maximumNanoseconds)
-        load = try? SchedulerLoad()
+        load = SchedulerLoad.shared
     }
 
     /// After an idle pass that ended at `now`, the last work having ended at `lastBusy`: keep spinning?

@@ -25,6 +25,17 @@ struct CommandLineSettings {
     private var logDestination = CommandLineSetting<DaemonConfiguration.LogDestination>()
     private var threadPoolSize = CommandLineSetting<Int>()
     private var sandbox = CommandLineSetting<DaemonConfiguration.Sandbox>()
+    private var seccomp = CommandLineSetting<DaemonConfiguration.SeccompMode>()
+    private var capabilityChanges = CommandLineSetting<DaemonConfiguration.CapabilityChanges>()
+    private var socketGroup = CommandLineSetting<DaemonConfiguration.SocketGroup>()
+    #if DEBUG
+    private var debug = DaemonConfiguration.DebugOptions()
+    #endif
+    private var idTranslation = IDTranslationSettings.none
+    private var allowDirectIO = CommandLineSetting<Bool>()
+    private var preserveNoatime = CommandLineSetting<Bool>()
+    private var allowMmap = CommandLineSetting<Bool>()
+    private var posixACL = CommandLineSetting<Bool>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -41,8 +52,13 @@ struct CommandLineSettings {
 
     /// Validates the collected settings as a whole and builds the configuration.
     ///
-    /// - Parameter allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
-    func configuration(allowedCPUs: [Int]?) throws(DaemonConfigurationError) -> DaemonConfiguration {
+    /// - Parameters:
+    ///   - allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
+    ///   - activatedSocket: a listening socket systemd passed (`SocketActivation`), served when neither
+    ///     `--socket-path` nor `--fd` is given.
+    func configuration(allowedCPUs: [Int]?, activatedSocket: CInt? = nil) throws(DaemonConfigurationError)
+        -> DaemonConfiguration
+    {
         let listen: DaemonConfiguration.Listen
         switch (socketPath.value, socketPath.spelling, fd.value) {
         case (let path?, let spelling?, nil):
@@ -54,7 +70,11 @@ struct CommandLineSettings {
         case (.some, let spelling, .some):
             throw DaemonConfigurationError("\(spelling ?? "--socket-path") and --fd are mutually exclusive")
         default:
-            throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            guard let activatedSocket else {
+                throw DaemonConfigurationError("one of --socket-path or --fd is required")
+            }
+            try DaemonConfiguration.validateInheritedFD(activatedSocket, option: "socket activation (LISTEN_FDS)")
+            listen = .inheritedFD(activatedSocket)
         }
         guard let shared = sharedDirectory.value else {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
@@ -64,10 +84,10 @@ struct CommandLineSettings {
             throw DaemonConfigurationError(
                 "\(spelling) applies only to --poll-mode=auto or adaptive, not --poll-mode=\(mode.rawValue)")
         }
-        return try DaemonConfiguration(
+        var configuration = try DaemonConfiguration(
             listen: listen,
             sharedDirectory: shared,
-            tag: tag.value ?? DaemonConfiguration.defaultTag,
+            tag: tag.value,
             cache: cache.value ?? .auto,
             writeback: writeback.value ?? false,
             xattr: xattr.value ?? false,
@@ -87,9 +107,21 @@ struct CommandLineSettings {
             logLevel: logLevel.value ?? .info,
             logDestination: logDestination.value ?? .standardError,
             threadPoolSize: threadPoolSize.value ?? 0,
-            sandbox: sandbox.value ?? .none,
+            sandbox: sandbox.value ?? .namespace,
+            seccomp: seccomp.value ?? .kill,
+            capabilityChanges: capabilityChanges.value ?? DaemonConfiguration.CapabilityChanges(),
+            socketGroup: socketGroup.value,
+            idTranslation: idTranslation,
+            allowDirectIO: allowDirectIO.value ?? false,
+            preserveNoatime: preserveNoatime.value ?? false,
+            allowMmap: allowMmap.value ?? false,
+            posixACL: posixACL.value ?? false,
             allowedCPUs: allowedCPUs
         )
+        #if DEBUG
+        configuration.debug = debug
+        #endif
+        return configuration
     }
 
     // MARK: - Long options
@@ -100,7 +132,8 @@ struct CommandLineSettings {
             ("--tag", a.tag), ("--cache", a.cache), ("--queues", a.queues), ("--queue-size", a.queueSize),
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
-            ("--sandbox", a.sandbox), ("--io-engine", a.ioEngine),
+            ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
+            ("--socket-group", a.socketGroup), ("--io-engine", a.ioEngine),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")
@@ -171,6 +204,69 @@ struct CommandLineSettings {
             try threadPoolSize.set(value, by: "--thread-pool-size")
         }
         if let text = a.sandbox { try sandbox.set(try Self.sandbox(text, option: "--sandbox"), by: "--sandbox") }
+        if let text = a.seccomp {
+            guard let mode = DaemonConfiguration.SeccompMode(rawValue: text) else {
+                throw .option("--seccomp", "\(text) is not one of kill, log, trap, none")
+            }
+            try seccomp.set(mode, by: "--seccomp")
+        }
+        if let text = a.modcaps {
+            try capabilityChanges.set(
+                try DaemonConfiguration.CapabilityChanges.parse(text, option: "--modcaps"), by: "--modcaps")
+        }
+        if let text = a.socketGroup {
+            try socketGroup.set(
+                try DaemonConfiguration.SocketGroup.resolve(text, option: "--socket-group"), by: "--socket-group")
+        }
+        #if DEBUG
+        debug = DaemonConfiguration.DebugOptions(
+            unconfinedLookup: a.debugUnconfinedLookup, forbiddenSystemCall: a.debugForbiddenSyscall)
+        #endif
+        try applyIDTranslation(a)
+        try applyVirtiofsdOptions(a)
+    }
+
+    /// The rest of virtiofsd 1.x's options: accepted with their meaning, or refused with the reason.
+    private mutating func applyVirtiofsdOptions(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        if a.allowDirectIO { try allowDirectIO.set(true, by: "--allow-direct-io") }
+        if a.preserveNoatime { try preserveNoatime.set(true, by: "--preserve-noatime") }
+        if a.allowMmap { try allowMmap.set(true, by: "--allow-mmap") }
+        if a.posixACL { try posixACL.set(true, by: "--posix-acl") }
+        if a.securityLabel { throw .option("--security-label", Self.securityLabelRefusal) }
+        let migration: [(String, Bool)] = [
+            ("--migration-mode", a.migrationMode != nil), ("--migration-on-error", a.migrationOnError != nil),
+            ("--migration-verify-handles", a.migrationVerifyHandles),
+            ("--migration-confirm-paths", a.migrationConfirmPaths),
+        ]
+        for case (let option, true) in migration { throw .option(option, Self.migrationRefusal) }
+    }
+
+    /// Why `--security-label` is refused.
+    static let securityLabelRefusal =
+        "not supported: vhostfsd does not take the guest's security context at creation (FUSE_SECURITY_CTX), so "
+        + "new files would get the host's default label instead of the guest's"
+
+    /// Why the `--migration-*` options are refused.
+    static let migrationRefusal =
+        "migration is not supported yet: vhostfsd cannot hand its state to another instance "
+        + "(VHOST_USER_PROTOCOL_F_DEVICE_STATE), and QEMU does not migrate a guest with this device"
+
+    /// `--translate-uid`/`--translate-gid` rules and `--uid-map`/`--gid-map` ranges, each value checked on its own,
+    /// then each option's values together.
+    private mutating func applyIDTranslation(_ a: DaemonArguments) throws(DaemonConfigurationError) {
+        for text in a.translateUID {
+            idTranslation.uidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-uid"))
+        }
+        for text in a.translateGID {
+            idTranslation.gidRules.append(try IDMapSyntax.translationRule(text, option: "--translate-gid"))
+        }
+        for text in a.uidMap {
+            idTranslation.uidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--uid-map"))
+        }
+        for text in a.gidMap {
+            idTranslation.gidNamespace.append(try IDMapSyntax.namespaceRange(text, option: "--gid-map"))
+        }
+        try idTranslation.validate()
     }
 
     // MARK: - Legacy -o options
@@ -191,6 +287,9 @@ struct CommandLineSettings {
                 try logLevel.set(try Self.logLevel(value, option: spelling), by: spelling)
             case "sandbox":
                 try sandbox.set(try Self.sandbox(value, option: spelling), by: spelling)
+            case "modcaps":
+                try capabilityChanges.set(
+                    try DaemonConfiguration.CapabilityChanges.parse(value, option: spelling), by: spelling)
             case _ where Self.compatFlags.contains(name):
                 throw .option(spelling, "takes no value, but \(value) was given")
             default:
@@ -199,7 +298,7 @@ struct CommandLineSettings {
             return
         }
         switch name {
-        case "source", "cache", "log_level", "loglevel", "sandbox":
+        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps":
             throw .option(spelling, "missing value (expected \(name)=...)")
         case "xattr", "no_xattr": try xattr.set(name == "xattr", by: spelling)
         case "writeback", "no_writeback": try writeback.set(name == "writeback", by: spelling)
@@ -209,7 +308,10 @@ struct CommandLineSettings {
         case "announce_submounts", "no_announce_submounts":
             try announceSubmounts.set(name == "announce_submounts", by: spelling)
         case "debug": try logLevel.set(.debug, by: spelling)
-        case "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label":
+        case "allow_direct_io", "no_allow_direct_io": try allowDirectIO.set(name == "allow_direct_io", by: spelling)
+        case "security_label": throw .option(spelling, Self.securityLabelRefusal)
+        case "posix_acl", "no_posix_acl": try posixACL.set(name == "posix_acl", by: spelling)
+        case "no_killpriv_v2", "no_security_label":
             break  // these ask for what vhostfsd does anyway
         default:
             throw .option(spelling, "unknown or unsupported option")
@@ -220,7 +322,8 @@ struct CommandLineSettings {
     private static let compatFlags: Set<String> = [
         "xattr", "no_xattr", "writeback", "no_writeback", "flock", "no_flock", "posix_lock", "no_posix_lock",
         "readdirplus", "no_readdirplus", "announce_submounts", "no_announce_submounts", "debug",
-        "no_allow_direct_io", "no_killpriv_v2", "no_posix_acl", "no_security_label",
+        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "posix_acl", "no_posix_acl", "security_label",
+        "no_security_label",
     ]
 
     // MARK: - Values

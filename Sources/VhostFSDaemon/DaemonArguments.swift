@@ -20,19 +20,31 @@ struct DaemonArguments: ParsableCommand {
             Legacy -o options (virtiofsd and libvirt), comma-separated, a doubled comma standing for a comma in a \
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
-            no_announce_submounts, log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE; and, because they \
-            ask for what vhostfsd does anyway, no_allow_direct_io, no_killpriv_v2, no_posix_acl, \
-            no_security_label. Any other -o option is an error.
+            no_announce_submounts, allow_direct_io, no_allow_direct_io, posix_acl, no_posix_acl, \
+            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES; and, because they ask for \
+            what vhostfsd does anyway, no_killpriv_v2, no_security_label. security_label is refused; any other -o option is an \
+            error.
+
+            Started by systemd with socket activation (LISTEN_PID, LISTEN_FDS=1), vhostfsd serves the passed \
+            socket when neither --socket-path nor --fd is given.
+
+            Started as an ordinary user (without CAP_SETUID/CAP_SETGID), vhostfsd serves the share with that \
+            user's rights: files the guest creates belong to it, and the start-up log names the root-only \
+            features that are off.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \
             spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
             error.
 
             Compatibility options that change nothing: --thread-pool-size (requests run on the reactors, never on \
-            a thread pool), -f (vhostfsd always stays in the foreground), and --sandbox=chroot|namespace, which \
-            start the daemon with a warning that no sandbox was entered: confinement to the shared directory rests \
-            on the passthrough device alone (every path operation relative to an O_PATH descriptor inside the \
-            share, one validated component at a time, O_NOFOLLOW, RESOLVE_BENEATH).
+            a thread pool) and -f (vhostfsd always stays in the foreground).
+
+            Security: every path operation is relative to an O_PATH descriptor inside the share, one validated \
+            component at a time, with O_NOFOLLOW. As a second wall the daemon enters a sandbox (--sandbox), drops \
+            the capabilities it does not need (--modcaps) and installs a seccomp allow-list (--seccomp) before it \
+            starts a thread. With a sandbox a supervisor process stays outside: it forwards SIGTERM, SIGINT and \
+            SIGHUP to the daemon, removes the socket when the daemon ends and exits as the daemon did. Capabilities \
+            kept by default: chown, dac_override, dac_read_search, fowner, fsetid, setgid, setuid, mknod, setfcap.
 
             Poll modes: a reactor blocked in epoll takes about 25 us to wake on an eventfd, a spinning one sees a \
             ring update in about 0.06 us. busy spins always (lowest latency, one full CPU per reactor); interrupt \
@@ -76,7 +88,9 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("tag"),
         help: ArgumentHelp(
-            "Tag the device advertises, which the guest names in mount: 1 to 36 bytes. (default: vhostfs)",
+            "Tag the device advertises in its configuration space, which the guest names in mount: 1 to 36 "
+                + "bytes. Only with it is the CONFIG protocol feature offered; QEMU sets the tag itself (tag=) and "
+                + "ignores it. (default: none, the front-end's tag)",
             valueName: "tag"))
     var tag: String?
 
@@ -147,6 +161,89 @@ struct DaemonArguments: ParsableCommand {
 
     @Flag(name: .customLong("no-announce-submounts"), help: "Do not announce submounts.")
     var noAnnounceSubmounts = false
+
+    @Flag(
+        name: .customLong("allow-direct-io"),
+        help: ArgumentHelp(
+            "Honour O_DIRECT from guest applications on the host (-o allow_direct_io). (default: off, the host page "
+                + "cache serves the guest's direct I/O)"))
+    var allowDirectIO = false
+
+    @Flag(
+        name: .customLong("preserve-noatime"),
+        help: ArgumentHelp(
+            "Pass the guest's O_NOATIME to the host open. (default: off, stripped as virtiofsd does: it is EPERM on "
+                + "files the daemon's user does not own)"))
+    var preserveNoatime = false
+
+    @Flag(
+        name: .customLong("allow-mmap"),
+        help: ArgumentHelp(
+            "With --cache=never or metadata, let the guest mmap files shared (FUSE_DIRECT_IO_ALLOW_MMAP, guest "
+                + "Linux 6.6 and later; older guests ignore it). (default: off)"))
+    var allowMmap = false
+
+    @Flag(
+        name: .customLong("posix-acl"),
+        help: ArgumentHelp(
+            "Serve POSIX ACLs (FUSE_POSIX_ACL; implies --xattr): the guest enforces them, the umask is applied on the "
+                + "host unless the parent has a default ACL, ids in ACLs are translated with --translate-uid/gid. "
+                + "(default: off)"))
+    var posixACL = false
+
+    @Flag(
+        name: .customLong("security-label"),
+        help: "virtiofsd: store the guest's SELinux label on new files (FUSE_SECURITY_CTX). Refused: not supported.")
+    var securityLabel = false
+
+    // MARK: - Migration (not supported)
+
+    @Option(
+        name: .customLong("migration-mode"),
+        help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "mode"))
+    var migrationMode: String?
+
+    @Option(
+        name: .customLong("migration-on-error"),
+        help: ArgumentHelp("virtiofsd migration option: refused.", valueName: "action"))
+    var migrationOnError: String?
+
+    @Flag(name: .customLong("migration-verify-handles"), help: "virtiofsd migration option: refused.")
+    var migrationVerifyHandles = false
+
+    @Flag(name: .customLong("migration-confirm-paths"), help: "virtiofsd migration option: refused.")
+    var migrationConfirmPaths = false
+
+    // MARK: - uid/gid translation
+
+    @Option(
+        name: .customLong("translate-uid"),
+        help: ArgumentHelp(
+            "Translate uids between guest and host inside the daemon, virtiofsd's syntax: guest:G:H:N, host:H:G:N, "
+                + "squash-guest:G:H:N, squash-host:H:G:N, forbid-guest:G:N or map:G:H:N (ranges [base, base+N)). "
+                + "Ids no rule covers pass unchanged; forbid-guest gives EPERM. May be repeated; rules of one "
+                + "direction must not overlap.",
+            valueName: "rule"))
+    var translateUID: [String] = []
+
+    @Option(
+        name: .customLong("translate-gid"),
+        help: ArgumentHelp("Same as --translate-uid, for gids.", valueName: "rule"))
+    var translateGID: [String] = []
+
+    @Option(
+        name: .customLong("uid-map"),
+        help: ArgumentHelp(
+            "A user namespace's uid map, :NAMESPACE_UID:HOST_UID:COUNT: (virtiofsd; the guest sees namespace uids). "
+                + "vhostfsd applies it itself, with the kernel's rules: an unmapped host uid shows as 65534, an "
+                + "unmapped guest uid is EINVAL. May be repeated.",
+            valueName: ":ns:host:count:"))
+    var uidMap: [String] = []
+
+    @Option(
+        name: .customLong("gid-map"),
+        help: ArgumentHelp("Same as --uid-map, for gids.", valueName: ":ns:host:count:"))
+    var gidMap: [String] = []
 
     // MARK: - Queues and reactors (vhostfsd)
 
@@ -224,10 +321,36 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("sandbox"),
         help: ArgumentHelp(
-            "none, chroot or namespace. Only none is implemented; chroot and namespace are accepted with a warning "
-                + "that no sandbox was entered. (default: none)",
+            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root), chroot "
+                + "(where namespaces are not allowed; weaker) or none. Start-up fails if it cannot be entered. "
+                + "(default: namespace)",
             valueName: "mode"))
     var sandbox: String?
+
+    @Option(
+        name: .customLong("seccomp"),
+        help: ArgumentHelp(
+            "What a system call outside the daemon's allow-list does: kill (the daemon), log (runs, logged by the "
+                + "kernel), trap (fails with ENOSYS, reported on standard error) or none (no filter). "
+                + "(default: kill)",
+            valueName: "action"))
+    var seccomp: String?
+
+    @Option(
+        name: .customLong("modcaps"),
+        help: ArgumentHelp(
+            "Capabilities to keep or drop besides the defaults, e.g. +sys_admin:-mknod (names from "
+                + "capabilities(7) without CAP_).",
+            valueName: "changes"))
+    var modcaps: String?
+
+    @Option(
+        name: .customLong("socket-group"),
+        help: ArgumentHelp(
+            "Group (name or gid) owning the socket --socket-path creates; the socket's mode is 0660 whatever the "
+                + "umask. (default: the daemon's group)",
+            valueName: "group"))
+    var socketGroup: String?
 
     @Option(
         name: .customShort("o"),
@@ -249,4 +372,14 @@ struct DaemonArguments: ParsableCommand {
 
     @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the version and exit.")
     var version = false
+
+    #if DEBUG
+    // MARK: - Test switches (debug builds only)
+
+    @Flag(name: .customLong("debug-unconfined-lookup"), help: .hidden)
+    var debugUnconfinedLookup = false
+
+    @Flag(name: .customLong("debug-forbidden-syscall"), help: .hidden)
+    var debugForbiddenSyscall = false
+    #endif
 }

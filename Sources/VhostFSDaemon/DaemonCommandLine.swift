@@ -30,7 +30,13 @@ public enum DaemonCommandLine {
     ///   - arguments: the arguments without the program name.
     ///   - allowedCPUs: the CPUs `--reactor-cpus` may name; nil for this process's affinity.
     /// - Returns: what to do.
-    public static func parse(_ arguments: [String], allowedCPUs: [Int]? = nil) -> Outcome {
+    ///   - environment: the variables of systemd's socket activation (`LISTEN_PID`, `LISTEN_FDS`); nil for this
+    ///     process's own. With neither `--socket-path` nor `--fd`, a socket passed this way is served.
+    ///   - processID: the pid `LISTEN_PID` must name; nil for this process's.
+    public static func parse(
+        _ arguments: [String], allowedCPUs: [Int]? = nil, environment: [String: String]? = nil,
+        processID: pid_t? = nil
+    ) -> Outcome {
         let parsed: DaemonArguments
         do {
             parsed = try DaemonArguments.parse(separatingJoinedCompatOptions(arguments))
@@ -45,7 +51,10 @@ public enum DaemonCommandLine {
         if parsed.version { return .print(DaemonVersion.string + "\n") }
         if parsed.printCapabilities { return .print(BackendCapabilities.json) }
         do {
-            return .run(try CommandLineSettings(parsed).configuration(allowedCPUs: allowedCPUs))
+            let activated = try SocketActivation.descriptor(
+                environment: environment ?? SocketActivation.processEnvironment, processID: processID ?? getpid())
+            return .run(
+                try CommandLineSettings(parsed).configuration(allowedCPUs: allowedCPUs, activatedSocket: activated))
         } catch {
             return .failure(error)
         }
@@ -77,7 +86,9 @@ public enum DaemonCommandLine {
     ///
     /// - Parameter arguments: the arguments without the program name.
     public static func configurationOrExit(_ arguments: [String]) -> DaemonConfiguration {
-        switch parse(arguments) {
+        let outcome = parse(arguments)
+        SocketActivation.clearEnvironment()
+        switch outcome {
         case .run(let configuration):
             return configuration
         case .print(let text):

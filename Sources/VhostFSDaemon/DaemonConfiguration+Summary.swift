@@ -18,7 +18,8 @@ extension DaemonConfiguration {
             case .interrupt: "interrupt-driven waiting"
             }
         let logging = logLevel == .off ? "logging off" : "log level \(logLevel.rawValue) to \(logDestination.rawValue)"
-        return "Sharing \(sharedDirectory) as tag \"\(tag)\" on \(listen): "
+        let sharing = tag.map { "Sharing \(sharedDirectory) as tag \"\($0)\"" } ?? "Sharing \(sharedDirectory)"
+        return "\(sharing) on \(listen): "
             + "cache \(cache.rawValue), writeback \(onOff(writeback)), xattr \(onOff(xattr)), "
             + (readOnly ? "read-only" : "read-write") + ", "
             + (inlineReads ? "inline page-cache reads" : "all reads through libaio") + ", "
@@ -27,23 +28,32 @@ extension DaemonConfiguration {
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "
             + "\(queues) \(queueWord) (plus hiprio) of up to \(queueSize) entries, max_write \(Self.bytes(maxWrite)); "
-            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue)."
+            + "\(reactors), \(polling); \(logging); sandbox \(sandbox.rawValue), seccomp \(seccomp.rawValue)"
+            + (capabilityChanges == CapabilityChanges() ? "" : ", capability changes \(capabilityChanges)")
+            + (socketGroup.map { ", socket group \($0)" } ?? "")
+            + (idTranslation.isEmpty ? "" : "; \(idTranslation.summary)") + guestFlagSummary + "."
     }
 
     /// Things the operator asked for that the daemon does not do, one sentence each, to log as warnings at start.
     public var warnings: [String] {
         var result: [String] = []
-        if sandbox != .none {
+        if sandbox == .none {
             result.append(
-                "--sandbox=\(sandbox.rawValue) is not implemented: running without a sandbox; confinement to "
-                    + "\(sharedDirectory) rests on the passthrough device (O_PATH descriptors, one validated "
-                    + "component at a time, O_NOFOLLOW, RESOLVE_BENEATH)")
+                "--sandbox=none: no sandbox; confinement to \(sharedDirectory) rests on the passthrough device alone "
+                    + "(O_PATH descriptors, one validated component at a time, O_NOFOLLOW)")
         }
         if threadPoolSize > 0 {
             result.append(
                 "--thread-pool-size=\(threadPoolSize) is ignored: requests run on the reactors, never on a thread pool")
         }
         return result
+    }
+
+    /// The virtiofsd flags that are on, e.g. `; allow-direct-io, POSIX ACLs`, or nothing.
+    private var guestFlagSummary: String {
+        let on = [("allow-direct-io", allowDirectIO), ("preserve-noatime", preserveNoatime), ("allow-mmap", allowMmap),
+                  ("POSIX ACLs", posixACL)].filter(\.1).map(\.0)
+        return on.isEmpty ? "" : "; " + on.joined(separator: ", ")
     }
 
     private func onOff(_ value: Bool) -> String { value ? "on" : "off" }

@@ -112,19 +112,20 @@ extension DaemonConfiguration {
         case syslog
     }
 
-    /// The process sandbox virtiofsd would enter (`--sandbox`).
+    /// The process sandbox the daemon enters before it serves (`--sandbox`, virtiofsd's values and meaning).
     ///
-    /// Only `none` is implemented. `chroot` and `namespace` are accepted, because libvirt and other managers pass
-    /// them, and the daemon starts with a warning that no sandbox was entered: confinement to the shared directory
-    /// then rests on the passthrough device alone (every path operation relative to an O_PATH descriptor inside
-    /// the share, one validated component at a time, O_NOFOLLOW, RESOLVE_BENEATH).
+    /// The sandbox is the second wall: the first is the passthrough device's own path discipline (every path
+    /// operation relative to an O_PATH descriptor inside the share, one validated component at a time,
+    /// O_NOFOLLOW). If the requested sandbox cannot be entered the daemon stops with one line and exit status 1; it
+    /// never falls back to a weaker one.
     public enum Sandbox: String, Sendable, Hashable, CaseIterable {
-        /// No sandbox (the default, and the only mode implemented).
+        /// No sandbox.
         case none
-        /// virtiofsd chroots into the shared directory. Accepted; not implemented.
+        /// chroot into the shared directory: the fallback where namespaces are not allowed. Weaker: a compromised
+        /// daemon keeps a descriptor of /proc/self/fd, a way out of a chroot.
         case chroot
-        /// virtiofsd enters new mount, pid and network namespaces and pivots into the share. Accepted; not
-        /// implemented.
+        /// New mount, PID, network and IPC namespaces; the shared directory bind-mounted and made the root with
+        /// pivot_root; every other mount detached; /proc only as one descriptor of /proc/self/fd (the default).
         case namespace
     }
 }

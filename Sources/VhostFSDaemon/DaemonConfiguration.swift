@@ -7,8 +7,6 @@
 public struct DaemonConfiguration: Sendable, Hashable {
     // MARK: - Limits and defaults
 
-    /// The default tag the device advertises: `vhostfs`.
-    public static let defaultTag = "vhostfs"
     /// Longest tag in bytes: the virtio-fs config space's `tag` field is 36 bytes (virtio 1.2 §5.11.4).
     public static let maximumTagLength = 36
     /// Allowed number of request queues (the hiprio queue is extra).
@@ -41,8 +39,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Required: `--shared-dir` or `-o source=`.
     public let sharedDirectory: String
     /// The tag in the device's config space, which the guest names in `mount -t virtiofs TAG`: 1 to 36 bytes, no
-    /// NUL. Default `vhostfs`.
-    public let tag: String
+    /// NUL. Default nil: the front-end sets the tag (QEMU's `tag=`), and the configuration space is not offered
+    /// (no VHOST_USER_PROTOCOL_F_CONFIG, which QEMU warns about), as virtiofsd does without `--tag`.
+    public let tag: String?
     /// Guest caching policy. Default `.auto`.
     public let cache: CachePolicy
     /// Offer FUSE_WRITEBACK_CACHE: the guest page cache buffers writes. Default off.
@@ -89,8 +88,31 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// virtiofsd's `--thread-pool-size`: accepted for compatibility and unused, because requests run on the
     /// reactors and never on a thread pool. Any non-negative value. Default 0.
     public let threadPoolSize: Int
-    /// The sandbox requested; only `.none` is implemented (see `Sandbox`). Default `.none`.
+    /// The sandbox the daemon enters before it serves (see `Sandbox`). Default `.namespace`, as in virtiofsd.
     public let sandbox: Sandbox
+    /// What the seccomp filter does with a system call outside the allow-list. Default `.kill`, as in virtiofsd.
+    public let seccomp: SeccompMode
+    /// Changes to the capabilities the daemon keeps (`--modcaps`). Default none.
+    public let capabilityChanges: CapabilityChanges
+    /// The group owning the created socket, whose mode is 0660 (`--socket-group`); nil for the daemon's own group.
+    public let socketGroup: SocketGroup?
+    #if DEBUG
+    /// Test switches of debug builds (hidden `--debug-*` options).
+    public var debug = DebugOptions()
+    #endif
+    /// uid/gid translation between guest and host (`--translate-uid`/`--translate-gid`, `--uid-map`/`--gid-map`).
+    /// Default: none, ids cross unchanged.
+    public let idTranslation: IDTranslationSettings
+    /// Honour the guest's O_DIRECT on the host (`--allow-direct-io`). Default off: the host page cache serves it.
+    public let allowDirectIO: Bool
+    /// Pass the guest's O_NOATIME to the host (`--preserve-noatime`). Default off: stripped, as in virtiofsd.
+    public let preserveNoatime: Bool
+    /// Offer FUSE_DIRECT_IO_ALLOW_MMAP, so that files opened with direct I/O (`--cache=never|metadata`) can be
+    /// mmapped shared by the guest (`--allow-mmap`; guest Linux 6.6+). Default off.
+    public let allowMmap: Bool
+    /// Serve POSIX ACLs (`--posix-acl`): FUSE_POSIX_ACL with DONT_MASK and SETXATTR_EXT. Implies `xattr`. Default
+    /// off.
+    public let posixACL: Bool
 
     /// The number of reactors the daemon runs: one per reactor CPU, or one when `reactorCPUs` is nil.
     public var reactorCount: Int { reactorCPUs?.count ?? 1 }
@@ -109,7 +131,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public init(
         listen: Listen,
         sharedDirectory: String,
-        tag: String = DaemonConfiguration.defaultTag,
+        tag: String? = nil,
         cache: CachePolicy = .auto,
         writeback: Bool = false,
         xattr: Bool = false,
@@ -129,17 +151,25 @@ public struct DaemonConfiguration: Sendable, Hashable {
         logLevel: LogLevel = .info,
         logDestination: LogDestination = .standardError,
         threadPoolSize: Int = 0,
-        sandbox: Sandbox = .none,
+        sandbox: Sandbox = .namespace,
+        seccomp: SeccompMode = .kill,
+        capabilityChanges: CapabilityChanges = CapabilityChanges(),
+        socketGroup: SocketGroup? = nil,
+        idTranslation: IDTranslationSettings = .none,
+        allowDirectIO: Bool = false,
+        preserveNoatime: Bool = false,
+        allowMmap: Bool = false,
+        posixACL: Bool = false,
         allowedCPUs: [Int]? = nil
     ) throws(DaemonConfigurationError) {
         try Self.validateListen(listen)
         self.listen = listen
         self.sharedDirectory = try Self.resolveSharedDirectory(sharedDirectory, option: "--shared-dir")
-        try Self.validateTag(tag, option: "--tag")
+        if let tag { try Self.validateTag(tag, option: "--tag") }
         self.tag = tag
         self.cache = cache
         self.writeback = writeback
-        self.xattr = xattr
+        self.xattr = xattr || posixACL
         self.readOnly = readOnly
         self.inlineReads = inlineReads
         self.ioEngine = ioEngine
@@ -166,5 +196,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try Self.validateThreadPoolSize(threadPoolSize, option: "--thread-pool-size")
         self.threadPoolSize = threadPoolSize
         self.sandbox = sandbox
+        self.seccomp = seccomp
+        self.capabilityChanges = capabilityChanges
+        try Self.validateSocketGroup(socketGroup, listen: listen)
+        self.socketGroup = socketGroup
+        try idTranslation.validate()
+        self.idTranslation = idTranslation
+        self.allowDirectIO = allowDirectIO
+        self.preserveNoatime = preserveNoatime
+        self.allowMmap = allowMmap
+        self.posixACL = posixACL
     }
 }

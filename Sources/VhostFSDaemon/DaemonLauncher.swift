@@ -11,10 +11,14 @@ import VirtioFS
 
 /// Starts the daemon for a validated configuration and serves until SIGTERM or SIGINT.
 ///
-/// Start-up order: block SIGTERM/SIGINT/SIGHUP in every thread (a dedicated thread takes them with sigwait), start
-/// the reactors, open the shared directory, bind the socket, then serve front-ends one after the other. On a signal
-/// the current front-end's rings are stopped after their in-flight requests, every node and handle the guest held
-/// is released, the socket file is removed and the process exits 0.
+/// Start-up order, while the process still has one thread: block SIGTERM/SIGINT/SIGHUP/SIGCHLD (every later thread
+/// inherits the mask; a dedicated thread takes them with sigwait), create or inherit the listening socket (mode
+/// 0660, `--socket-group`), enter the sandbox (`--sandbox`: fork, namespaces, pivot_root or chroot; the parent
+/// stays outside as the supervisor), drop capabilities (`--modcaps`), install the seccomp filter (`--seccomp`).
+/// Then start the reactors, open the shared directory (as "/" inside the sandbox, so that ".." and symlinks
+/// resolve within the share), and serve front-ends one after the other. On a signal the current front-end's rings
+/// are stopped after their in-flight requests, every node and handle the guest held is released, the socket file
+/// is removed (by the supervisor when sandboxed) and the process exits 0.
 public enum DaemonLauncher {
     /// Serves `configuration` until the daemon is told to stop, then exits the process.
     ///
@@ -24,6 +28,33 @@ public enum DaemonLauncher {
     /// - Throws: when the daemon cannot start (the socket cannot be bound, the directory cannot be opened...).
     public static func launch(_ configuration: DaemonConfiguration, logger: Logger) throws -> Never {
         let signals = blockTerminationSignals()
+        let (listener, socketFile) = try DaemonSocket.open(configuration)
+        warmUpBeforeSandbox(configuration)
+        // Read while /proc is in reach.
+        let overflowIDs = (uid: overflowID("uid"), gid: overflowID("gid"))
+        let confinement = try DaemonSandbox.enter(
+            configuration.sandbox, sharedDirectory: configuration.sharedDirectory, readOnly: configuration.readOnly,
+            listener: listener, socketFile: socketFile, signals: signals, logger: logger)
+        do {
+            try serve(configuration, listener: listener, socketFile: socketFile, confinement: confinement,
+                      overflowIDs: overflowIDs, signals: signals, logger: logger)
+        } catch {
+            // A supervisor removes the socket when the daemon ends; without one the daemon does it.
+            if !confinement.supervised { socketFile?.removeIfUnchanged() }
+            throw error
+        }
+    }
+
+    /// The daemon once confined: capabilities, seccomp, reactors, the device, then front-ends until a signal.
+    private static func serve(
+        _ configuration: DaemonConfiguration, listener: UnixSocket, socketFile: DaemonSocket.CreatedFile?,
+        confinement: DaemonSandbox.Confinement, overflowIDs: (uid: UInt32, gid: UInt32), signals: sigset_t,
+        logger: Logger
+    ) throws -> Never {
+        let capabilities = try DaemonCapabilities.restrict(with: configuration.capabilityChanges)
+        let seccomp = try SeccompPolicy.install(
+            debugSeccompOverride ?? configuration.seccomp, reportDescriptor: debugSeccompReport)
+        logger.info("\(confinement.description); \(capabilities); \(seccomp)")
 
         let reactors: ReactorGroup
         let pollMode = configuration.reactorPollMode
@@ -32,45 +63,66 @@ public enum DaemonLauncher {
         } else {
             reactors = try ReactorGroup(count: 1, pollMode: pollMode)
         }
-        let fsdev = try AIOFSDevice(rootPath: configuration.sharedDirectory, options: configuration.fsdevOptions)
+        var fsdevOptions = configuration.fsdevOptions
+        // Decided after the sandbox is entered and capabilities are dropped (a capability drop takes them).
+        let privileges = DaemonPrivileges.current()
+        fsdevOptions.switchesCredentials = privileges.switchesCredentials
+        if let notice = privileges.notice { logger.notice("\(notice)") }
+        // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
+        (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
+            namespaceEntered: false, overflowUID: overflowIDs.uid, overflowGID: overflowIDs.gid)
+        let fsdev = try AIOFSDevice(
+            rootPath: confinement.rootPath, options: fsdevOptions, procSelfFD: confinement.procSelfFD)
         let device = VirtioFSDevice(
             fsdev: fsdev, reactors: reactors, configuration: configuration.virtioFS,
             logger: Logger(label: "vhostfsd.virtio-fs"))
 
-        let listener: UnixSocket
-        switch configuration.listen {
-        case .socketPath(let path):
-            listener = try VhostUserServer.bind(path: path)
-        case .inheritedFD(let fd):
-            listener = UnixSocket(descriptor: FileDescriptor(taking: fd))
-        }
         let server = try VhostUserServer(listener: listener, logger: Logger(label: "vhostfsd.vhost-user"))
 
         let signalThread = Thread {
-            var received: Int32 = 0
             var set = signals
-            sigwait(&set, &received)
-            logger.notice("signal \(received): stopping")
-            server.stopEvent.signal()
+            while true {
+                var received: Int32 = 0
+                guard sigwait(&set, &received) == 0 else { continue }
+                if received == SIGCHLD {
+                    // PID 1 of the namespace reaps whatever ends (nothing can: seccomp allows threads only).
+                    while (try? ProcessCall.reap(-1)) != nil {}
+                    continue
+                }
+                logger.notice("signal \(received): stopping")
+                server.stopEvent.signal()
+                return
+            }
         }
         signalThread.start()
 
         logger.info("\(configuration.summary)")
         if case .socketPath(let path) = configuration.listen {
+            // QEMU sets the tag the guest sees; without --tag the daemon has none to suggest.
+            let tag = configuration.tag ?? "TAG"
             let qemu =
                 "qemu-system-x86_64 ... -object memory-backend-memfd,id=mem,size=4G,share=on "
                 + "-numa node,memdev=mem -chardev socket,id=vfs,path=\(path) "
-                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(configuration.tag)"
-            let mount = "mount -t virtiofs \(configuration.tag) /mnt"
+                + "-device vhost-user-fs-pci,chardev=vfs,tag=\(tag)"
+            let mount = "mount -t virtiofs \(tag) /mnt"
             logger.info("waiting for a vhost-user front-end on \(path): \(qemu); in the guest: \(mount)")
         }
-        server.serve(backend: device)
+        server.serve(backend: device, onConnection: { _ in debugOnConnection(configuration) })
         // serve() returns after the stop signal; the front-end's rings are stopped and its state released.
         device.unmount()
         reactors.stop()
-        if case .socketPath(let path) = configuration.listen { unlink(path) }
+        if !confinement.supervised { socketFile?.removeIfUnchanged() }
         logger.info("stopped")
         exit(0)
+    }
+
+    /// The id an unmapped user (`kind` "uid") or group ("gid") id shows as in a user namespace: the kernel's
+    /// `/proc/sys/kernel/overflow<kind>`, 65534 when it cannot be read.
+    static func overflowID(_ kind: String) -> UInt32 {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/overflow\(kind)", encoding: .utf8),
+            let value = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 65534 }
+        return value
     }
 
     /// Blocks the termination signals in the calling thread (and so in every thread it starts afterwards) and
@@ -81,10 +133,56 @@ public enum DaemonLauncher {
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGHUP)
+        // The supervisor learns that the daemon ended, and the daemon (PID 1 of its namespace) reaps, by sigwait.
+        sigaddset(&set, SIGCHLD)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         // A front-end that disappears mid-write must be an EPIPE, never a signal.
         signal(SIGPIPE, SIG_IGN)
         return set
+    }
+}
+
+extension DaemonLauncher {
+    /// Reads, while /sys is still visible, what libnuma caches and the reactors ask for later (the NUMA node of
+    /// each reactor CPU); opens /proc/loadavg for `PollMode.auto`.
+    static func warmUpBeforeSandbox(_ configuration: DaemonConfiguration) {
+        // The auto poll mode's contention check reads /proc/loadavg, which the sandbox leaves behind: open it now.
+        _ = SchedulerLoad.shared
+        guard NUMA.isAvailable else { return }
+        for cpu in configuration.reactorCPUs ?? [] { _ = NUMA.node(ofCPU: cpu) }
+    }
+
+    /// Debug builds: `VHOSTFSD_DEBUG_SECCOMP_REPORT=PATH` appends each call `--seccomp=trap` blocks to PATH
+    /// (opened before the sandbox), for deriving the allow-list over a whole test run. Nil otherwise.
+    static var debugSeccompReport: CInt? {
+        #if DEBUG
+        guard let path = getenv("VHOSTFSD_DEBUG_SECCOMP_REPORT").map({ String(cString: $0) }), !path.isEmpty else {
+            return nil
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        return fd >= 0 ? fd : nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// Debug builds: `VHOSTFSD_DEBUG_SECCOMP=kill|log|trap|none` replaces `--seccomp` in every daemon a test run
+    /// starts (with `VHOSTFSD_DEBUG_SECCOMP_REPORT`, how `SystemCallAllowList` was derived). Nil otherwise.
+    static var debugSeccompOverride: DaemonConfiguration.SeccompMode? {
+        #if DEBUG
+        getenv("VHOSTFSD_DEBUG_SECCOMP").flatMap { DaemonConfiguration.SeccompMode(rawValue: String(cString: $0)) }
+        #else
+        nil
+        #endif
+    }
+
+    /// Debug builds, `--debug-forbidden-syscall`: a call outside the allow-list when a front-end connects.
+    static func debugOnConnection(_ configuration: DaemonConfiguration) {
+        #if DEBUG
+        if configuration.debug.forbiddenSystemCall {
+            _ = mount(nil, nil, nil, 0, nil)
+        }
+        #endif
     }
 }
 
@@ -120,10 +218,16 @@ extension DaemonConfiguration {
             case .always: .always
             case .metadata: .metadata
             }
-        return AIOFSOptions(
+        var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            inlineCachedReads: inlineReads, engine: fsdevEngine)
+            directIO: allowDirectIO, inlineCachedReads: inlineReads, engine: fsdevEngine)
+        options.preservesNoatime = preserveNoatime
+        options.announcesSubmounts = announceSubmounts
+        #if DEBUG
+        options.unconfinedLookupForTesting = debug.unconfinedLookup
+        #endif
+        return options
     }
 
     /// The virtio-fs device's offer.
@@ -135,6 +239,8 @@ extension DaemonConfiguration {
         fuse.flockLocks = flock
         fuse.readdirplus = readdirplus
         fuse.submounts = announceSubmounts
+        fuse.directIOAllowMmap = allowMmap
+        fuse.posixACL = posixACL
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }

@@ -45,6 +45,11 @@ public protocol VhostUserBackend: AnyObject, Sendable {
     /// Largest number of memory regions (GET_MAX_MEM_SLOTS).
     var maxMemorySlots: Int { get }
 
+    /// Whether the front-end may read the configuration space: VHOST_USER_PROTOCOL_F_CONFIG is offered only then
+    /// (vhost-user.rst, "Protocol features"). A device whose front-end supplies the configuration itself (QEMU's
+    /// vhost-user-fs sets the tag and queue count from its own properties) leaves it off, so that the front-end
+    /// does not warn about a feature it will not use.
+    var offersConfigSpace: Bool { get }
     /// The device configuration space (virtio 1.2 §4.1.4.3; for virtio-fs §5.11.4).
     func configSpace() -> [UInt8]
     /// A SET_CONFIG write, already range-checked against `configSpace()`.
@@ -73,6 +78,7 @@ public protocol VhostUserBackend: AnyObject, Sendable {
 
 extension VhostUserBackend {
     public var extraProtocolFeatures: VhostUserProtocolFeatures { [] }
+    public var offersConfigSpace: Bool { true }
     public var maxMemorySlots: Int { 509 }
     public func writeConfig(offset: Int, bytes: [UInt8]) throws(VhostUserError) { throw .device(.notPermitted) }
     public func setCall(_ index: Int, _ call: EventFD?) {}

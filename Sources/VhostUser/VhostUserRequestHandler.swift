@@ -12,9 +12,10 @@ public final class VhostUserRequestHandler {
     /// The device behind the protocol.
     public let backend: any VhostUserBackend
 
-    /// Protocol features this implementation offers before the device's extras.
+    /// Protocol features this implementation offers before the device's extras; CONFIG is added when the device
+    /// offers its configuration space (`VhostUserBackend.offersConfigSpace`).
     public static let baseProtocolFeatures: VhostUserProtocolFeatures = [
-        .multiQueue, .replyAck, .config, .configureMemorySlots, .resetDevice, .status,
+        .multiQueue, .replyAck, .configureMemorySlots, .resetDevice, .status,
     ]
 
     private var owned = false
@@ -34,7 +35,7 @@ public final class VhostUserRequestHandler {
     public var offeredFeatures: VirtioFeatures { backend.deviceFeatures.union(.protocolFeatures) }
     /// Protocol features offered in GET_PROTOCOL_FEATURES.
     public var offeredProtocolFeatures: VhostUserProtocolFeatures {
-        Self.baseProtocolFeatures.union(backend.extraProtocolFeatures)
+        Self.baseProtocolFeatures.union(backend.extraProtocolFeatures).union(backend.offersConfigSpace ? .config : [])
     }
     /// Protocol features acknowledged by the front-end.
     public var negotiatedProtocolFeatures: VhostUserProtocolFeatures { ackedProtocolFeatures }

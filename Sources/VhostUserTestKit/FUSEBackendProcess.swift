@@ -157,9 +157,46 @@ public final class FUSEBackendProcess {
         return String(decoding: buffer[..<n], as: UTF8.self)
     }
 
-    /// User plus system CPU time of process `processID` (all its threads, living and exited) from
-    /// `/proc/<pid>/stat`, in nanoseconds (clock-tick resolution, 10 ms); nil if the process is gone.
+    /// User plus system CPU time of process `processID` and its living descendants (all their threads, living and
+    /// exited) from `/proc/<pid>/stat`, in nanoseconds (clock-tick resolution, 10 ms); nil if the process is gone.
+    /// Descendants count because a sandboxed vhostfsd serves from a child of the process that was started (and that
+    /// listens, so SO_PEERCRED names it).
     public static func cpuNanoseconds(processID: pid_t) -> UInt64? {
+        guard var total = ownCPUNanoseconds(processID: processID) else { return nil }
+        var pending = children(of: processID)
+        var seen: Set<pid_t> = [processID]
+        while let pid = pending.popLast() {
+            guard seen.insert(pid).inserted else { continue }
+            total += ownCPUNanoseconds(processID: pid) ?? 0
+            pending += children(of: pid)
+        }
+        return total
+    }
+
+    /// The children of every thread of `processID` (`/proc/<pid>/task/<tid>/children`).
+    private static func children(of processID: pid_t) -> [pid_t] {
+        guard let tasks = opendir("/proc/\(processID)/task") else { return [] }
+        defer { closedir(tasks) }
+        var result: [pid_t] = []
+        while let entry = readdir(tasks) {
+            // SAFETY: d_name is a NUL-terminated array inside the dirent, valid until the next readdir.
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let tid = pid_t(name), let f = fopen("/proc/\(processID)/task/\(tid)/children", "r") else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            // SAFETY: fread writes at most the count given, which is within the buffer.
+            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            fclose(f)
+            result += buffer[..<n].split(separator: UInt8(ascii: " ")).compactMap {
+                pid_t(String(decoding: $0, as: UTF8.self))
+            }
+        }
+        return result
+    }
+
+    /// User plus system CPU time of the one process `processID`.
+    private static func ownCPUNanoseconds(processID: pid_t) -> UInt64? {
         guard let f = fopen("/proc/\(processID)/stat", "r") else { return nil }
         defer { fclose(f) }
         var buffer = [UInt8](repeating: 0, count: 2048)

@@ -52,6 +52,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
     public var maxQueueSize: Int { configuration.maxQueueSize }
     public var deviceFeatures: VirtioFeatures { [.version1, .ringIndirectDescriptors, .ringEventIndex] }
 
+    public var offersConfigSpace: Bool { configuration.tag != nil }
     public func configSpace() -> [UInt8] { configuration.configSpace }
 
     public func setFeatures(_ features: VirtioFeatures) throws(VhostUserError) {

@@ -46,9 +46,11 @@ final class BackendProcess {
     ///   within `timeout`; the message carries the back-end's log.
     init(
         backend: BackendUnderTest, sharedDirectory: String, socketPath: String, tag: String, xattr: Bool,
-        logPath: String, timeout: Duration = .seconds(20)
+        extraArguments: [String] = [], logPath: String, timeout: Duration = .seconds(20)
     ) throws {
-        let command = backend.command(socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr)
+        let command = backend.command(
+            socketPath: socketPath, sharedDirectory: sharedDirectory, tag: tag, xattr: xattr,
+            extraArguments: extraArguments)
         guard let executable = command.first, access(executable, X_OK) == 0 else {
             throw StartError(description: "back-end \(backend.name): '\(command.first ?? "")' is not an executable "
                 + "(build it, or choose another back-end with VHOSTFS_E2E_BACKEND)")
@@ -163,7 +165,21 @@ final class BackendProcess {
     /// True if some Unix socket bound to `path` is listening, read from /proc/net/unix so that the check does not
     /// connect (QEMU's C virtiofsd takes the first connection as its only front-end).
     static func isListening(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return false }
+        // Read to the end with read(2): procfs hands the table out a page of records per read, and Foundation's
+        // readers stop after the first short read, so a socket listed past the first page was never seen once the
+        // host had more than about 40 Unix sockets. Decoded leniently: abstract socket names may be any bytes.
+        let fd = open("/proc/net/unix", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            data += chunk[..<n]
+        }
+        let table = String(decoding: data, as: UTF8.self)
         // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is __SO_ACCEPTCON (listening).
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -18,6 +18,9 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
     var commandTemplate: [String]
     /// Arguments appended to turn extended attributes on; without them the back-end must refuse xattrs.
     var xattrArguments: [String]
+    /// Whether the back-end takes virtiofsd's `--translate-uid`/`--translate-gid` (virtiofsd 1.11 and later;
+    /// QEMU's C virtiofsd does not), for the mapped-share checks. `VHOSTFS_E2E_BACKEND_TRANSLATES=1` for a command.
+    var translatesIDs = false
     /// Whether the back-end keeps listening after its front-end disconnects, so that a second guest can attach.
     /// QEMU's C virtiofsd serves exactly one front-end and exits when it goes away.
     var servesSuccessiveFrontEnds: Bool
@@ -35,6 +38,7 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
             let xattr = (environment["VHOSTFS_E2E_BACKEND_XATTR"] ?? "--xattr").split(separator: " ").map(String.init)
             return BackendUnderTest(
                 name: "command", commandTemplate: template, xattrArguments: xattr,
+                translatesIDs: environment["VHOSTFS_E2E_BACKEND_TRANSLATES"] == "1",
                 servesSuccessiveFrontEnds: environment["VHOSTFS_E2E_BACKEND_ONE_SHOT"] != "1")
         default:
             return .vhostfsd(executable: environment["VHOSTFS_E2E_VHOSTFSD"] ?? defaultVhostfsdPath())
@@ -46,9 +50,11 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
         BackendUnderTest(
             name: "vhostfsd",
             commandTemplate: [
-                executable, "--socket-path={socket}", "--shared-dir={dir}", "--tag={tag}", "--cache=auto",
+                // No --tag, as libvirt starts it: QEMU's tag= property names the share.
+                executable, "--socket-path={socket}", "--shared-dir={dir}", "--cache=auto",
             ],
             xattrArguments: ["--xattr"],
+            translatesIDs: true,
             servesSuccessiveFrontEnds: true)
     }
 
@@ -61,9 +67,11 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
         xattrArguments: ["-o", "xattr"],
         servesSuccessiveFrontEnds: false)
 
-    /// The argv for one back-end instance.
-    func command(socketPath: String, sharedDirectory: String, tag: String, xattr: Bool) -> [String] {
-        (commandTemplate + (xattr ? xattrArguments : [])).map { argument in
+    /// The argv for one back-end instance, with `extraArguments` (e.g. id translation rules) at the end.
+    func command(
+        socketPath: String, sharedDirectory: String, tag: String, xattr: Bool, extraArguments: [String] = []
+    ) -> [String] {
+        (commandTemplate + (xattr ? xattrArguments : []) + extraArguments).map { argument in
             argument
                 .replacingOccurrences(of: "{socket}", with: socketPath)
                 .replacingOccurrences(of: "{dir}", with: sharedDirectory)

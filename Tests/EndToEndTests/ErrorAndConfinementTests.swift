@@ -48,6 +48,23 @@ extension EndToEndTests {
         return checks
     }
 
+    /// The checks of the mapped share in GuestScripts/errors.sh (a back-end with --translate-uid/--translate-gid).
+    static let mappedChecks = [
+        "mapped-mount", "mapped-root-owner", "mapped-host-file-owner", "mapped-unmapped-owner", "mapped-user-create",
+        "mapped-user-owns-file", "mapped-user-mkdir", "mapped-root-create", "mapped-chown", "mapped-chown-result",
+        "mapped-chown-forbidden", "mapped-chown-forbidden-unchanged", "mapped-acl-denied-before", "mapped-acl-set",
+        "mapped-acl-get", "mapped-acl-grants-read", "mapped-sgid-before", "mapped-acl-kill-sgid",
+        "mapped-acl-kill-sgid-result", "mapped-submount-own-device", "mapped-umount",
+    ]
+
+    /// The translation the mapped share is served with: guest uids 1000..<1010 are host 101000..<101010, gids
+    /// 1000..<1010 host 201000..<201010, guest uid 1010 may own nothing; POSIX ACLs, whose ids cross too; and
+    /// submounts announced (a tmpfs on `sub/`).
+    static let mappedArguments = [
+        "--translate-uid=map:1000:101000:10", "--translate-gid=map:1000:201000:10",
+        "--translate-uid=forbid-guest:1010:1", "--posix-acl", "--announce-submounts",
+    ]
+
     /// The symlinks the host plants in the share to lure the guest out of it. `{base}` is the directory holding
     /// the share and the outside marker.
     static let escapeLinks: [(name: String, target: String)] = [
@@ -83,26 +100,54 @@ extension EndToEndTests {
         for link in Self.escapeLinks {
             try share.symlink(link.name, to: link.target.replacingOccurrences(of: "{base}", with: share.base))
         }
+        // A second share for uid/gid translation: its root and one file belong to mapped host ids, one file to an
+        // id no rule covers.
+        let mapped = share.sibling("mapped")
+        try FileManager.default.createDirectory(atPath: mapped, withIntermediateDirectories: false)
+        #expect(chown(mapped, 101_000, 201_000) == 0 && chmod(mapped, 0o755) == 0)
+        for (name, uid, gid) in [("host-owned.txt", 101_003, 201_004), ("unmapped.txt", 4242, 4242),
+                                 ("chowned.txt", 0, 0)] as [(String, uid_t, gid_t)] {
+            try share.write(mapped + "/" + name, absolute: true, name + "\n")
+            #expect(chown(mapped + "/" + name, uid, gid) == 0)
+        }
+        if hostSubmount { _ = try share.mountTmpfs(at: "../mapped/sub") }
         try share.write(".e2e/paths", """
             SECRET_PATH='\(share.secretPath)'
             HOST_PASSWD_SHA256=\(try HostSide.sha256("/etc/passwd"))
             HOST_SUBMOUNT=\(hostSubmount ? "mounted" : "none")
+            MAPPED_SHARE=\(backend.translatesIDs ? "mapped" : "none")
 
             """)
         let baseBefore = HostSide.names(share.base)
 
         let server = try startBackend(share)
-        let (result, report) = try await boot(
-            script: "errors.sh", devices: [VhostUserFSDevice(socketPath: server.socketPath, tag: Self.tag)],
-            backends: [server])
-        report.expectAll(Self.errorChecks(hostSubmount: hostSubmount),
-                         context: "back-end log:\n\(server.log.suffix(3000))")
+        var devices = [VhostUserFSDevice(socketPath: server.socketPath, tag: Self.tag)]
+        var backends = [server]
+        if backend.translatesIDs {
+            let translating = try startBackend(
+                share, directory: mapped, name: "mapped", tag: "mapped", extraArguments: Self.mappedArguments)
+            devices.append(VhostUserFSDevice(socketPath: translating.socketPath, tag: "mapped"))
+            backends.append(translating)
+        } else {
+            print("e2e: uid/gid translation is not checked: \(backend.name) has no --translate-uid")
+        }
+        let (result, report) = try await boot(script: "errors.sh", devices: devices, backends: backends)
+        let mappedChecks = Self.mappedChecks.filter { hostSubmount || $0 != "mapped-submount-own-device" }
+        report.expectAll(Self.errorChecks(hostSubmount: hostSubmount)
+                            + (backend.translatesIDs ? mappedChecks : []),
+                         context: "back-end logs:\n" + backends.map { $0.log.suffix(3000) }.joined(separator: "\n"))
+        if backend.name == "vhostfsd" {
+            // The suite runs the daemon as operators do: with its default sandbox, seccomp filter and capabilities.
+            #expect(server.log.contains("sandbox namespace: \(share.root) is the root"), "\(server.log.prefix(2000))")
+            #expect(server.log.contains("seccomp kill outside an allow-list"), "\(server.log.prefix(2000))")
+        }
 
         // Nothing of the host outside the share reached the guest, and nothing the guest did landed outside it.
         #expect(!result.consoleLog.contains(share.secret), "the guest read the marker outside the share")
         #expect(HostSide.text(share.secretPath) == share.secret + "\n", "the marker outside the share changed")
-        let baseAfter = HostSide.names(share.base).subtracting(["backend.sock", "backend.log"])
-        #expect(baseAfter == baseBefore.subtracting(["backend.sock", "backend.log"]),
+        let sideFiles: Set<String> = ["backend.sock", "backend.log", "mapped.sock", "mapped.log"]
+        let baseAfter = HostSide.names(share.base).subtracting(sideFiles)
+        #expect(baseAfter == baseBefore.subtracting(sideFiles),
                 "files appeared next to the share: \(baseAfter.subtracting(baseBefore))")
         for link in Self.escapeLinks {
             let target = link.target.replacingOccurrences(of: "{base}", with: share.base)
@@ -140,5 +185,23 @@ extension EndToEndTests {
             #expect(made.st_uid == 1000 && made.st_gid == 1000, "\(name) is owned by \(made.st_uid):\(made.st_gid)")
         }
         #expect(HostSide.text(share.path("public/by-tester.txt")) == "mine\n")
+
+        // On the mapped share the guest's uid/gid 1000 became the mapped host ids; root (no rule) stayed root.
+        if backend.translatesIDs {
+            for (name, uid, gid) in [("by-tester.txt", 101_000, 201_000), ("tester-dir", 101_000, 201_000),
+                                     ("by-root.txt", 0, 0), ("chowned.txt", 101_002, 201_003)]
+                as [(String, uid_t, gid_t)]
+            {
+                let made = try #require(HostSide.lstat(mapped + "/" + name), "mapped/\(name) is missing on the host")
+                #expect(made.st_uid == uid && made.st_gid == gid,
+                        "mapped/\(name) is owned by \(made.st_uid):\(made.st_gid), expected \(uid):\(gid)")
+            }
+            #expect(HostSide.text(mapped + "/by-tester.txt") == "mapped\n")
+            // The ACL the guest set names the host ids.
+            #expect(try share.probe("getacl", mapped + "/acl.txt") == "ok u:101000:4,g:201002:4")
+            #expect(try share.probe("getacl", mapped + "/sgid.txt") == "ok u:101001:4,g:201003:4")
+            let sgid = try #require(HostSide.lstat(mapped + "/sgid.txt"))
+            #expect(sgid.st_mode & S_ISGID == 0, "set-group-ID survived the ACL: \(String(sgid.st_mode, radix: 8))")
+        }
     }
 }

@@ -34,9 +34,15 @@ import Testing
                 #expect(throws: errno, "\(bad.debugDescription)") { try h.call(op).get() }
             }
         }
-        // Lookup allows "." and ".." but not '/' or NUL.
-        for bad in ["a/b", "/", "x\u{0}", ""] {
+        // Lookup allows "." and ".." but not '/' or NUL. An empty name names nothing (ENOENT, as path resolution of
+        // "" and as virtiofsd).
+        for bad in ["a/b", "/", "x\u{0}"] {
             #expect(throws: Errno.invalidArgument) { try h.lookup(.root, FileName(bad)) }
+        }
+        #expect(throws: Errno.noSuchFileOrDirectory) { try h.lookup(.root, "") }
+        #expect(throws: Errno.noSuchFileOrDirectory) { try h.lookup(f.node, "") }
+        #expect(throws: Errno.noSuchFileOrDirectory) {
+            try [UInt8]().withUnsafeBytes { empty in try h.lookup(.root, FileName(untrustedBytes: empty)) }
         }
         // The same bytes as a guest view (not NUL-terminated, followed by junk) behave the same.
         let raw: [UInt8] = Array("f/etc".utf8)

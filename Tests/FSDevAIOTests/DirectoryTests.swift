@@ -23,7 +23,7 @@ import Testing
         return sink
     }
 
-    @Test func readdirResumesAtOffsetsAndHidesRootDotDot() throws {
+    @Test func readdirResumesAtOffsetsAndListsRootDotDotAsTheRootItself() throws {
         let h = try Harness()
         defer { h.close() }
         let names = (0..<300).map { "file-\($0)" }
@@ -34,9 +34,15 @@ import Testing
         }
         let sink = try list(h, .root, o.handle, plus: false, perCall: 37)
         let seen = sink.accepted.map(\.name)
-        #expect(Set(seen) == Set(names + ["sub", "."]))
-        #expect(seen.count == 302, "each entry exactly once")
-        #expect(!seen.contains(".."))
+        #expect(Set(seen) == Set(names + ["sub", ".", ".."]))
+        #expect(seen.count == 303, "each entry exactly once")
+        // As at the root of a local file system, ".." is the root itself: the directory above the share (its inode
+        // number included) is not shown.
+        let rootInode = UInt64(try hostStat(h.directory).st_ino)
+        let parentInode = UInt64(try hostStat(h.directory + "/..").st_ino)
+        #expect(sink.accepted.first { $0.name == ".." }?.entry.inode == rootInode)
+        #expect(sink.accepted.first { $0.name == "." }?.entry.inode == rootInode)
+        #expect(rootInode != parentInode)
         // Going back to an earlier offset gives the same sequence again.
         let resume = sink.accepted[99].entry.nextOffset
         let again = CollectingSink(limit: 5)
@@ -75,7 +81,7 @@ import Testing
         }
         // 7 per call: each refused entry's lookup must be undone, or the node count would drift.
         let sink = try list(h, .root, o.handle, plus: true, perCall: 7)
-        let files = sink.accepted.filter { $0.name != "." }
+        let files = sink.accepted.filter { $0.name != "." && $0.name != ".." }
         #expect(files.count == 50)
         for f in files {
             let e = try #require(f.entry.entry)
@@ -84,6 +90,7 @@ import Testing
             #expect(h.device.lookupCount(of: e.node) == 1)
         }
         #expect(sink.accepted.first { $0.name == "." }?.entry.entry == nil)
+        #expect(sink.accepted.first { $0.name == ".." }?.entry.entry == nil, "READDIRPLUS looks up neither dot entry")
         #expect(h.device.nodeCount == nodesAtStart + 50)
         // BATCH_FORGET of every entry brings the table back.
         var records: [UInt64] = []

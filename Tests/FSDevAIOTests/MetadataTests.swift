@@ -79,6 +79,44 @@ import Testing
         try h.release(e.node, fh)
     }
 
+    @Test func setattrTimesOnASymlinkSetTheLinksOwnTimes() throws {
+        let h = try Harness()
+        defer { h.close() }
+        try writeHostFile(h.path("target"), [1])
+        let targetBefore = try hostStat(h.path("target"))
+        let link = try h.entry(h.call(.symlink(parent: .root, name: "l", target: "target")))
+        let dangling = try h.entry(h.call(.symlink(parent: .root, name: "dangling", target: "/nonexistent")))
+        for node in [link.node, dangling.node] {
+            let reply = try h.call(.setattr(node: node, handle: nil, attributes: SetAttributes(
+                fields: [.accessTime, .modificationTime], accessTime: FileTime(seconds: 1_000_000, nanoseconds: 11),
+                modificationTime: FileTime(seconds: 2_000_000, nanoseconds: 13)))).get()
+            guard case .attributes(let a) = reply else { Issue.record("no attributes"); return }
+            #expect(a.attributes.modificationTime == FileTime(seconds: 2_000_000, nanoseconds: 13))
+        }
+        for name in ["l", "dangling"] {
+            var st = stat()
+            #expect(lstat(h.path(name), &st) == 0)
+            #expect(st.st_atim.tv_sec == 1_000_000 && st.st_atim.tv_nsec == 11, "\(name)")
+            #expect(st.st_mtim.tv_sec == 2_000_000 && st.st_mtim.tv_nsec == 13, "\(name)")
+        }
+        // The target is not touched through the link.
+        let targetAfter = try hostStat(h.path("target"))
+        #expect(targetAfter.st_mtim.tv_sec == targetBefore.st_mtim.tv_sec)
+        #expect(targetAfter.st_mtim.tv_nsec == targetBefore.st_mtim.tv_nsec)
+        // "Now" and omitted fields work on a link as well.
+        _ = try h.call(.setattr(node: link.node, handle: nil, attributes: SetAttributes(
+            fields: [.modificationTimeNow, .modificationTime]))).get()
+        var st = stat()
+        #expect(lstat(h.path("l"), &st) == 0)
+        #expect(st.st_mtim.tv_sec > 1_700_000_000)
+        #expect(st.st_atim.tv_sec == 1_000_000, "atime untouched (UTIME_OMIT)")
+        // Mode and size still cannot be changed on a link.
+        #expect(throws: Errno.notSupported) {
+            try h.call(.setattr(node: link.node, handle: nil, attributes: SetAttributes(fields: [.mode], mode: 0o600)))
+                .get()
+        }
+    }
+
     @Test func nodeCreationRemovalAndRenames() throws {
         let h = try Harness()
         defer { h.close() }

@@ -27,11 +27,14 @@ final class BackendFixture {
     let process: FUSEBackendProcess
     let client: FUSEClient
 
-    init(configuration: FUSEClient.Configuration = FUSEClient.Configuration()) throws {
+    /// Starts the backend and connects a client configured as given.
+    ///
+    /// - Parameter template: a command template of its own (tests of vhostfsd's options), instead of `template`.
+    init(configuration: FUSEClient.Configuration = FUSEClient.Configuration(), template: String? = nil) throws {
         root = NSTemporaryDirectory() + "vhostfs-bench-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         shared = root + "/share"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        process = try FUSEBackendProcess(template: Self.template, socketPath: root + "/vhost.sock",
+        process = try FUSEBackendProcess(template: template ?? Self.template, socketPath: root + "/vhost.sock",
                                          sharedDirectory: shared, logPath: root + "/backend.log")
         do {
             try process.waitForSocket(timeoutMilliseconds: 10_000)

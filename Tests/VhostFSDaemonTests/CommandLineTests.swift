@@ -406,20 +406,22 @@ struct CommandLineFixture {
             "--no-xattr", "--readonly", "--posix-lock", "--no-posix-lock", "--flock", "--no-flock", "--no-readdirplus",
             "--announce-submounts", "--no-announce-submounts", "--queues", "--queue-size", "--max-write",
             "--reactor-cpus", "--poll-mode", "--poll-us", "--log-level", "--syslog", "-d ", "--thread-pool-size",
-            "--io-engine",
-            "--sandbox", "-o <opt", "-f ", "--print-capabilities", "-V, --version", "-h, --help",
+            "--sandbox", "--seccomp", "--modcaps", "--socket-group", "-o <opt", "-f ", "--print-capabilities",
+            "-V, --version", "-h, --help", "--io-engine",
         ] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         for defaultText in [
-            "(default: vhostfs)", "(default: auto)", "(default: 1)", "(default: 1024)", "(default: 1M)",
-            "(default: auto)", "(default: 200)", "(default: info)", "(default: 0)", "(default: none)",
-            "(default: threads)",
+            "(default: none, the front-end's tag)", "(default: auto)", "(default: 1)", "(default: 1024)",
+            "(default: 1M)",
+            "(default: 200)", "(default: info)", "(default: 0)", "(default: namespace)",
+            "(default: kill)", "(default: threads)",
             "(default: off)", "(default: one reactor",
         ] {
             #expect(help.contains(defaultText), "help lacks \(defaultText)")
         }
-        for compat in ["source=DIR", "no_posix_lock", "no_readdirplus", "log_level=LEVEL", "sandbox=MODE"] {
+        for compat in ["source=DIR", "no_posix_lock", "no_readdirplus", "log_level=LEVEL", "sandbox=MODE",
+                       "modcaps=CHANGES"] {
             #expect(help.contains(compat), "help lacks -o \(compat)")
         }
     }

@@ -136,6 +136,12 @@ import Testing
                 try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share)
             }
         ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "-o", "source=$SHARE,allow_direct_io"]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, allowDirectIO: true)
+            }
+        ),
         // The same value through two spellings is not a conflict.
         (
             CommandLineCase([
@@ -177,11 +183,13 @@ import Testing
     static let badCases: [CommandLineCase] = [
         CommandLineCase(["-o", "bogus"], "-o bogus: unknown or unsupported option"),
         CommandLineCase(["-o", "xattr,bogus"], "-o bogus: unknown or unsupported option"),
-        CommandLineCase(["-o", "modcaps=+sys_admin"], "-o modcaps=+sys_admin: unknown or unsupported option"),
+        CommandLineCase(["-o", "modcaps=+sys_bogus"], "-o modcaps: sys_bogus is not a capability name"),
         CommandLineCase(
             ["-o", "xattrmap=:map::user.virtiofs.:"], "-o xattrmap=:map::user.virtiofs.:: unknown or unsupported option"
         ),
-        CommandLineCase(["-o", "allow_direct_io"], "-o allow_direct_io: unknown or unsupported option"),
+        CommandLineCase(["-o", "security_label"], "-o security_label: " + CommandLineSettings.securityLabelRefusal),
+        CommandLineCase(["--allow-direct-io", "-o", "no_allow_direct_io"],
+                        "-o no_allow_direct_io conflicts with --allow-direct-io"),
         CommandLineCase(["-o", "norace"], "-o norace: unknown or unsupported option"),
         CommandLineCase(["-o", "xattr=1"], "-o xattr: takes no value, but 1 was given"),
         CommandLineCase(["-o", "cache"], "-o cache: missing value (expected cache=...)"),

@@ -11,7 +11,7 @@ import Testing
         let c = try DaemonConfiguration(listen: .socketPath("\(share.path)/s.sock"), sharedDirectory: share.path)
         #expect(c.listen == .socketPath("\(share.path)/s.sock"))
         #expect(c.sharedDirectory == share.path)
-        #expect(c.tag == "vhostfs")
+        #expect(c.tag == nil, "without --tag the front-end sets the tag")
         #expect(c.cache == .auto)
         #expect(!c.writeback && !c.xattr && !c.readOnly && !c.posixLocks && !c.flock && !c.announceSubmounts)
         #expect(c.readdirplus)
@@ -21,7 +21,9 @@ import Testing
         #expect(c.ioEngine == .threads)
         #expect(c.queues == 1 && c.queueSize == 1024 && c.maxWrite == 1 << 20)
         #expect(c.logLevel == .info && c.logDestination == .standardError)
-        #expect(c.threadPoolSize == 0 && c.sandbox == .none)
+        #expect(c.threadPoolSize == 0 && c.sandbox == .namespace)
+        #expect(c.seccomp == .kill && c.capabilityChanges == DaemonConfiguration.CapabilityChanges())
+        #expect(c.socketGroup == nil)
         #expect(c.warnings.isEmpty)
     }
 
@@ -125,7 +127,7 @@ import Testing
             try DaemonConfiguration(listen: .socketPath("\(tree.path)/s"), sharedDirectory: tree.path, tag: tag)
         }
         #expect(try make("a").tag == "a")
-        #expect(try make(String(repeating: "t", count: 36)).tag.utf8.count == 36)
+        #expect(try make(String(repeating: "t", count: 36)).tag?.utf8.count == 36)
         #expect(try make("é-partage").tag == "é-partage")
         let tooLong = String(repeating: "t", count: 37)
         #expect(throws: DaemonConfigurationError("--tag: the tag is empty")) { try make("") }
@@ -137,7 +139,7 @@ import Testing
             try make(tooLong)
         }
         // 18 two-byte characters: 36 bytes fit; 19 do not.
-        #expect(try make(String(repeating: "é", count: 18)).tag.count == 18)
+        #expect(try make(String(repeating: "é", count: 18)).tag?.count == 18)
         #expect(throws: DaemonConfigurationError.self) { try make(String(repeating: "é", count: 19)) }
     }
 
@@ -209,7 +211,7 @@ import Testing
             "Sharing \(tree.path) as tag \"share\" on socket \(tree.path)/s.sock", "cache always", "writeback on",
             "xattr on", "read-only", "POSIX locks on the host", "flock local to the guest", "READDIRPLUS on",
             "submounts not announced", "2 request queues (plus hiprio) of up to 256 entries", "max_write 128 KiB",
-            "2 reactors pinned to CPU 0,1", "busy polling", "log level debug to stderr", "sandbox none",
+            "2 reactors pinned to CPU 0,1", "busy polling", "log level debug to stderr", "sandbox namespace, seccomp kill",
         ] {
             #expect(s.contains(part), "summary lacks \(part): \(s)")
         }
@@ -218,6 +220,9 @@ import Testing
             try DaemonConfiguration(listen: .inheritedFD(socket.fd), sharedDirectory: tree.path)
         }
         #expect(d.summary.contains("on inherited socket fd"))
+        // Without --tag the summary names no tag: the guest sees the one QEMU sets.
+        #expect(d.summary.hasPrefix("Sharing \(tree.path) on inherited socket fd"), "\(d.summary)")
+        #expect(!d.summary.contains("tag"))
         #expect(d.summary.contains("1 request queue (plus hiprio) of up to 1024 entries, max_write 1 MiB"))
         #expect(d.summary.contains(
             "1 reactor (default placement), auto polling (self-tuning spin of at most 200 us, none under contention)"))
@@ -228,14 +233,15 @@ import Testing
         let tree = try TemporaryDirectory()
         let listen = DaemonConfiguration.Listen.socketPath("\(tree.path)/s")
         let chroot = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, sandbox: .chroot)
-        #expect(chroot.warnings.count == 1)
-        #expect(
-            chroot.warnings.first?.hasPrefix("--sandbox=chroot is not implemented: running without a sandbox") == true)
+        #expect(chroot.warnings.isEmpty)
+        let none = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, sandbox: .none)
+        #expect(none.warnings.count == 1)
+        #expect(none.warnings.first?.hasPrefix("--sandbox=none: no sandbox; confinement to") == true)
         let pool = try DaemonConfiguration(listen: listen, sharedDirectory: tree.path, threadPoolSize: 4)
         #expect(
             pool.warnings == ["--thread-pool-size=4 is ignored: requests run on the reactors, never on a thread pool"])
         let both = try DaemonConfiguration(
-            listen: listen, sharedDirectory: tree.path, threadPoolSize: 1, sandbox: .namespace)
+            listen: listen, sharedDirectory: tree.path, threadPoolSize: 1, sandbox: .none)
         #expect(both.warnings.count == 2)
     }
 }

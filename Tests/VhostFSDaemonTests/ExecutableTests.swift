@@ -85,8 +85,8 @@ import Testing
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--xattr", "-o", "no_xattr"],
             "-o no_xattr conflicts with --xattr"),
         CommandLineCase(
-            ["--socket-path=$SOCK", "-o", "source=$SHARE,modcaps=+sys_admin"],
-            "-o modcaps=+sys_admin: unknown or unsupported option"),
+            ["--socket-path=$SOCK", "-o", "source=$SHARE,modcaps=+sys_admin:mknod"],
+            "-o modcaps: mknod must start with + or - (e.g. +sys_admin:-mknod)"),
         CommandLineCase(["--fd=999999", "--shared-dir=$SHARE"], "--fd: 999999 is not an open file descriptor"),
         CommandLineCase(["-o"], "Missing value for '-o <opt[,opt...]>'"),
     ]

@@ -69,6 +69,18 @@ struct HandshakeTests {
         #expect(throws: VhostUserFrontend.Failure.self) { _ = try fe.getConfig(offset: 30, size: 40) }
     }
 
+    @Test func configIsOfferedOnlyByADeviceThatOffersItsConfigSpace() throws {
+        let h = try ServerHarness(backend: RecordingBackend(queueCount: 3, offersConfigSpace: false))
+        defer { h.stop() }
+        let fe = try h.frontend()
+        let offered = try fe.getProtocolFeatures()
+        #expect(!offered.contains(.config), "QEMU warns about CONFIG it does not use")
+        #expect(offered.contains([.multiQueue, .replyAck, .configureMemorySlots]))
+        // A front-end that acknowledges CONFIG anyway gets the offer's intersection, and GET_CONFIG is refused.
+        _ = try fe.negotiate(wantedProtocolFeatures: VhostUserFrontend.qemuProtocolFeatures.union(.config))
+        #expect(throws: VhostUserFrontend.Failure.self) { _ = try fe.getConfig(offset: 0, size: 40) }
+    }
+
     @Test func ringsStartOnlyWhenEnabledWithProtocolFeatures() throws {
         let h = try ServerHarness()
         defer { h.stop() }

@@ -23,8 +23,11 @@ final class RecordingBackend: VhostUserBackend {
     let deviceFeatures: VirtioFeatures = [.version1, .ringIndirectDescriptors, .ringEventIndex]
     let state: Mutex<State>
 
-    init(queueCount: Int = 5, tag: String = "testfs") {
+    let offersConfigSpace: Bool
+
+    init(queueCount: Int = 5, tag: String = "testfs", offersConfigSpace: Bool = true) {
         self.queueCount = queueCount
+        self.offersConfigSpace = offersConfigSpace
         var cfg = [UInt8](repeating: 0, count: 40)
         for (i, b) in tag.utf8.prefix(36).enumerated() { cfg[i] = b }
         cfg[36] = UInt8(queueCount - 1)

@@ -58,6 +58,8 @@ let hostileFUSECases: [HostileFUSECase] = [
                     writable: reply, expect: .error([EINVAL])),
     HostileFUSECase(name: "empty name", readable: request(UInt32(FUSE_MKDIR.rawValue), bytes(fuse_mkdir_in()) + [0]),
                     writable: reply, expect: .error([EINVAL])),
+    HostileFUSECase(name: "LOOKUP of an empty name (ENOENT, as virtiofsd and path resolution)",
+                    readable: request(lookup, [0]), writable: reply, expect: .error([ENOENT])),
     HostileFUSECase(name: "create named ..",
                     readable: request(UInt32(FUSE_CREATE.rawValue), bytes(fuse_create_in(flags: UInt32(O_RDWR), mode: 0o100644,
                                                                                      umask: 0, open_flags: 0)) + Array("..".utf8) + [0]),

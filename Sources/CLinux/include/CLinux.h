@@ -31,6 +31,8 @@
 #include <linux/vhost_types.h>
 #include <linux/openat2.h>
 
+#include "CLinuxSandbox.h"
+
 /// Largest number of file descriptors one vhost-user message may carry (vhost-user.rst: 32 fds).
 #define CLINUX_MAX_FDS 32
 

@@ -127,4 +127,42 @@ check_eq user-owns-created-file 1000:1000 "$(stat -c %u:%g public/by-tester.txt)
 check_eq user-reads-own-file mine "$(as_user 'cat /mnt/public/by-tester.txt')"
 check_eq root-still-reads-0600 "root only" "$(cat secret0600.txt)"
 
+# --- uid/gid translation: a second share served with map:1000:101000:10 (uids), map:1000:201000:10 (gids) and
+# forbid-guest:1010:1; the host checks the owners it got.
+if [ "$MAPPED_SHARE" = mapped ]; then
+    mkdir -p /tmp/mapped
+    check mapped-mount mount -t virtiofs mapped /tmp/mapped
+    check_eq mapped-root-owner 1000:1000 "$(stat -c %u:%g /tmp/mapped)"
+    check_eq mapped-host-file-owner 1003:1004 "$(stat -c %u:%g /tmp/mapped/host-owned.txt)"
+    check_eq mapped-unmapped-owner 4242:4242 "$(stat -c %u:%g /tmp/mapped/unmapped.txt)"
+    check mapped-user-create as_user 'echo mapped >/tmp/mapped/by-tester.txt'
+    check_eq mapped-user-owns-file 1000:1000 "$(stat -c %u:%g /tmp/mapped/by-tester.txt)"
+    check mapped-user-mkdir as_user 'mkdir /tmp/mapped/tester-dir'
+    check mapped-root-create sh -c 'echo root >/tmp/mapped/by-root.txt'
+    check mapped-chown chown 1002:1003 /tmp/mapped/chowned.txt
+    check_eq mapped-chown-result 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
+    check_err mapped-chown-forbidden "Operation not permitted" chown 1010 /tmp/mapped/chowned.txt
+    check_eq mapped-chown-forbidden-unchanged 1002:1003 "$(stat -c %u:%g /tmp/mapped/chowned.txt)"
+    # POSIX ACLs (the mapped share runs with --posix-acl): the guest enforces them, their ids are translated, and
+    # setting one as a user outside the file's group clears set-group-ID (FUSE_SETXATTR_ACL_KILL_SGID).
+    echo acl >/tmp/mapped/acl.txt
+    chmod 0600 /tmp/mapped/acl.txt
+    check_err mapped-acl-denied-before "Permission denied" as_user 'cat /tmp/mapped/acl.txt'
+    check_probe mapped-acl-set ok setacl /tmp/mapped/acl.txt 1000 1002
+    check_probe mapped-acl-get "ok u:1000:4,g:1002:4" getacl /tmp/mapped/acl.txt
+    check_eq mapped-acl-grants-read acl "$(as_user 'cat /tmp/mapped/acl.txt')"
+    as_user 'echo sgid >/tmp/mapped/sgid.txt'
+    chgrp 1003 /tmp/mapped/sgid.txt
+    chmod 02660 /tmp/mapped/sgid.txt
+    check_eq mapped-sgid-before 2660 "$(stat -c %a /tmp/mapped/sgid.txt)"
+    check_eq mapped-acl-kill-sgid ok "$(as_user "$PROBE setacl /tmp/mapped/sgid.txt 1001 1003" 2>&1)"
+    check_eq mapped-acl-kill-sgid-result 0 "$(( 0$(stat -c %a /tmp/mapped/sgid.txt) & 02000 ))"
+    # --announce-submounts: the host's tmpfs on sub/ is a mount of its own in the guest too, with its own st_dev.
+    if [ "$HOST_SUBMOUNT" = mounted ]; then
+        check_eq mapped-submount-own-device yes \
+            "$([ "$(stat -c %d /tmp/mapped)" != "$(stat -c %d /tmp/mapped/sub/.)" ] && echo yes)"
+    fi
+    check mapped-umount umount /tmp/mapped
+fi
+
 finish

@@ -93,6 +93,13 @@ echo t >ns/times.txt
 check utimes-mtime touch -m -d '2001-02-03 04:05:06' ns/times.txt
 check utimes-atime touch -a -d '2002-03-04 05:06:07' ns/times.txt
 check_eq utimes-result "981173106 1015218367" "$(stat -c '%Y %X' ns/times.txt)"
+# A symlink's own times (utimensat AT_SYMLINK_NOFOLLOW, as touch -h does), the target's left alone.
+echo target >ns/link-times-target.txt
+ln -s link-times-target.txt ns/link-times
+target_before=$(stat -c %Y ns/link-times-target.txt)
+check_probe utimes-symlink-nofollow ok utimens-nofollow ns/link-times 1015218367 981173106
+check_eq utimes-symlink-result "981173106 1015218367" "$(stat -c '%Y %X' ns/link-times)"
+check_eq utimes-symlink-target-untouched "$target_before" "$(stat -c %Y ns/link-times-target.txt)"
 check truncate-shrink truncate -s 4096 host/truncate-me.bin
 check_eq truncate-shrink-size 4096 "$(stat -c %s host/truncate-me.bin)"
 echo abc >ns/grown.bin
@@ -130,6 +137,8 @@ check_eq readdir-guest-count 5000 "$(ls -1 ns/gmany | wc -l)"
 check readdir-guest-remove-some rm ns/gmany/g*5
 check_eq readdir-guest-count-after-remove 4500 "$(ls -1 ns/gmany | wc -l)"
 check_eq readdir-guest-no-duplicates 0 "$(ls -1a ns/gmany | sort | uniq -d | wc -l)"
+# The share's root lists both dot entries, as a local file system's root does.
+check_eq readdir-root-dot-entries ". .." "$(ls -1a /mnt | grep -x '\.\.*' | tr '\n' ' ' | sed 's/ $//')"
 
 # --- xattrs (the back-end runs with xattrs enabled) ---------------------------------------------------------------
 : >ns/xattr.txt
