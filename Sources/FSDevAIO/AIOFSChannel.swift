@@ -13,9 +13,10 @@ public final class AIOFSChannel: FSChannel, Poller {
     let aio: AIOManager
     private var pollerRegistration: PollerRegistration?
     private var wakeRegistration: WakeRegistration?
-    private var lockWaits: [LockWait] = []
+    // Exclusivity: read on every submit, poll and sleep; confined to the reactor (unchecked, as AIOManager's).
+    @exclusivity(unchecked) private var lockWaits: [LockWait] = []
     private var lastLockRetry: UInt64 = 0
-    private var isShutDown = false
+    @exclusivity(unchecked) private var isShutDown = false
     /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`) and for buffered writes
     /// (with the `threads` engine).
     private let helpers: HelperPool?

@@ -97,18 +97,19 @@ final class HelperPool: @unchecked Sendable {
     private let jobs: UnsafeMutablePointer<Job>
     private let vectors: UnsafeMutablePointer<iovec>
     private let depth: Int
-    // Confined to the reactor.
-    private var owners: [Owner]
-    private var freeSlots: [Int]
+    // Confined to the reactor. Exclusivity: read before every chain is popped (`inFlight`, through the channel's
+    // free slots) and on every poll; unchecked as the other per-reactor request tables (AIOManager's).
+    @exclusivity(unchecked) private var owners: [Owner]
+    @exclusivity(unchecked) private var freeSlots: [Int]
     /// Finished jobs swapped out of `Shared.done`.
-    private var incoming: [Int] = []
+    @exclusivity(unchecked) private var incoming: [Int] = []
     /// Finished jobs to complete, from `readyHead` on.
-    private var ready: [Int] = []
-    private var readyHead = 0
+    @exclusivity(unchecked) private var ready: [Int] = []
+    @exclusivity(unchecked) private var readyHead = 0
     private var started = 0
     private var isStopped = false
     /// Jobs queued and not yet completed.
-    private(set) var inFlight = 0
+    @exclusivity(unchecked) private(set) var inFlight = 0
     /// Jobs by kind since the start (diagnostics and tests).
     private(set) var readJobs: UInt64 = 0
     private(set) var writeJobs: UInt64 = 0

@@ -29,9 +29,9 @@ final class URingManager {
     // Exclusivity: confined to the channel's reactor, read before every chain is popped (as AIOManager's).
     @exclusivity(unchecked) private var freeSlots: [Int]
     /// Entries queued in the submission ring that the kernel has not taken yet (a submit that failed).
-    private var unsubmitted = false
+    @exclusivity(unchecked) private var unsubmitted = false
     /// Requests submitted and not yet completed.
-    private(set) var inFlight = 0
+    @exclusivity(unchecked) private(set) var inFlight = 0
 
     /// The user data of cancellation requests, whose own completions are ignored.
     private static let cancelUserData = UInt64.max
