@@ -41,6 +41,9 @@ let package = Package(
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
         .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"], swiftSettings: gnuSource),
+        // Runs the SIGBUS guard's fatal half in a process of its own, for GuestMemoryTests.
+        .executableTarget(name: "guest-memory-guard-probe", dependencies: ["GuestMemory", "LinuxSystem"],
+                          swiftSettings: gnuSource),
         .executableTarget(name: "virtqueue-microbench", dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"], swiftSettings: gnuSource),
 
         // MARK: - vhost-user protocol
@@ -94,7 +97,7 @@ let package = Package(
                     swiftSettings: gnuSource),
         .testTarget(name: "VirtioFSTests",
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "VhostUserTestKit",
-                                   "QEMUTestKit", "LinuxSystem"],
+                                   "QEMUTestKit", "LinuxSystem", "FUSE"],
                     swiftSettings: gnuSource),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vhostfsd needs to build and test on Debian 12: libaio, libnuma, libseccomp and liburing headers,
-# and for the guest tests QEMU, the Debian kernel, busybox-static and the initramfs tools; systemd-socket-activate
-# and setpriv for the daemon tests. Swift itself must already be installed.
+# and for the guest tests QEMU, the Debian kernel, busybox-static and the initramfs tools; systemd-socket-activate,
+# setpriv, useradd and newuidmap for the daemon tests. Swift itself must already be installed.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -10,6 +10,9 @@ packages=(libaio-dev libnuma-dev libseccomp-dev liburing-dev qemu-system-x86 lin
     xz-utils zstd)
 # The tests run the daemon under systemd-socket-activate (systemd) and as an unprivileged user (util-linux's setpriv).
 packages+=(systemd util-linux)
+# An ordinary user's namespace sandbox writes --uid-map/--gid-map with newuidmap/newgidmap; the tests add a user
+# (passwd's useradd) with /etc/subuid ranges to try it.
+packages+=(uidmap passwd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

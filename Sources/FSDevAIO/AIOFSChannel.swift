@@ -78,10 +78,10 @@ public final class AIOFSChannel: FSChannel, Poller {
         switch operation {
         case .read(let node, let handle, let offset, let size, let buffers):
             try transfer(write: false, node: node, handle: handle, offset: offset, size: size, buffers: buffers,
-                         token: token, target: target)
+                         killSetID: false, token: token, target: target)
         case .write(let node, let handle, let offset, let size, let buffers):
             try transfer(write: true, node: node, handle: handle, offset: offset, size: size, buffers: buffers,
-                         token: token, target: target)
+                         killSetID: context.killSetIDBits, token: token, target: target)
         case .abort(let victim):
             target.fsdevDidComplete(token: token, result: abort(victim) ? .success(.none)
                                                                          : .failure(.noSuchFileOrDirectory))
@@ -95,11 +95,12 @@ public final class AIOFSChannel: FSChannel, Poller {
         }
     }
 
-    /// READ / WRITE: validated here (errors complete inline), then handed to libaio.
+    /// READ / WRITE: validated here (errors complete inline), then handed to libaio. `killSetID`: clear the file's
+    /// set-ID bits first (FUSE_WRITE_KILL_SUIDGID).
     @inline(__always)
     private func transfer<Target: FSCompletionTarget>(
         write: Bool, node: NodeID, handle: HandleID, offset: UInt64, size: UInt32,
-        buffers: UnsafeBufferPointer<iovec>, token: UInt64, target: Target
+        buffers: UnsafeBufferPointer<iovec>, killSetID: Bool, token: UInt64, target: Target
     ) throws(Errno) {
         let descriptor: FileDescriptor
         let vectors: (count: Int, bytes: Int)
@@ -115,6 +116,7 @@ public final class AIOFSChannel: FSChannel, Poller {
             vectors = try aio.prepareVectors(buffers, size: Int(size))
             // A write must carry all the bytes it announces; a read may have less room than asked for.
             if write && vectors.bytes < Int(size) { throw .invalidArgument }
+            if killSetID && !device.options.skipReadWrite { try device.dropSetIDBits(openFile: descriptor) }
         } catch {
             target.fsdevDidComplete(token: token, result: .failure(error))
             return

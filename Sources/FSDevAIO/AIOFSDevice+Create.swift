@@ -65,18 +65,17 @@ extension AIOFSDevice {
     /// An O_PATH descriptor of the inode an open descriptor refers to (through its /proc/self/fd link, which
     /// follows to the very inode, race-free).
     func pathDescriptor(of opened: FileDescriptor) throws(Errno) -> FileDescriptor {
-        try opened.use { (raw) throws(Errno) in
-            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_PATH)
-                }
-            }
-        }
+        try reopen(opened, flags: O_PATH)
     }
 
-    /// Registers an opened file as a node reference plus a handle.
-    private func adopt(_ opened: FileDescriptor) throws(Errno) -> (NodeEntry, OpenReply) {
-        let entry = try reference(try pathDescriptor(of: opened))
+    /// Registers an opened file as a node reference plus a handle. `path` is the file's O_PATH descriptor when the
+    /// caller already has one (saves the reopen through /proc/self/fd).
+    private func adopt(_ opened: FileDescriptor, path: FileDescriptor? = nil) throws(Errno)
+        -> (NodeEntry, OpenReply)
+    {
+        let pathFD: FileDescriptor
+        if let path { pathFD = path } else { pathFD = try pathDescriptor(of: opened) }
+        let entry = try reference(pathFD)
         do throws(Errno) {
             let handle = try handles.insert(HandleRecord(descriptor: opened, node: entry.node, directory: nil))
             return (entry, OpenReply(handle: handle, flags: openReplyFlags))
@@ -86,21 +85,78 @@ extension AIOFSDevice {
         }
     }
 
-    /// CREATE: open with O_CREAT | O_NOFOLLOW under the caller's credentials (an existing symlink is refused
-    /// with ELOOP instead of being followed out of the share).
+    /// CREATE under the caller's credentials. A new name is created with O_CREAT | O_EXCL, which can only make a
+    /// regular file. An existing name (when the guest did not ask for O_EXCL) is never opened by name: it is
+    /// looked at through an O_PATH descriptor first and only a regular file is reopened, through /proc/self/fd, so
+    /// that a device node gets ENXIO instead of the host's device, a FIFO ENXIO instead of a reactor blocked in
+    /// open(2), a socket ENXIO, a directory EISDIR and a symlink ELOOP (never followed out of the share).
     func create(parent: NodeID, name: FileName, mode: UInt32, flags: Int32,
                 context: RequestContext) throws(Errno) -> (NodeEntry, OpenReply) {
         try requireWritable()
-        let hostFlags = try hostOpenFlags(flags) | O_CREAT | O_NOFOLLOW
+        let hostFlags = try hostOpenFlags(flags)
         let directory = try nodes.resolve(parent).descriptor
-        let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
-            try name.withValidatedComponent { (cName) throws(Errno) -> FileDescriptor in
-                try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
-                    try FileSystemCall.open(cName, relativeTo: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
+        let (opened, path) = try directory.use { (dirfd) throws(Errno) -> (FileDescriptor, FileDescriptor?) in
+            try name.withValidatedComponent { (cName) throws(Errno) -> (FileDescriptor, FileDescriptor?) in
+                try CallerCredentials.with(context) { () throws(Errno) -> (FileDescriptor, FileDescriptor?) in
+                    try openOrCreateRegularFile(cName, in: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
                 }
             }
         }
-        return try adopt(opened)
+        // An existing file truncated by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID); done as the daemon,
+        // since the caller need not own the file.
+        if path != nil && hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
+        return try adopt(opened, path: path)
+    }
+
+    /// How often CREATE retries when the name it found is removed before it can look at it (a host process racing
+    /// it); the kernel's own O_CREAT has no such window.
+    static let createRaceRetries = 4
+
+    /// Creates `name` as a new regular file, or opens the existing regular file of that name. Returns the open
+    /// descriptor and, for an existing file, its O_PATH descriptor. Runs under the caller's credentials, so every
+    /// permission check (search, create, open for the access mode, O_TRUNC) is the caller's.
+    private func openOrCreateRegularFile(
+        _ name: UnsafePointer<CChar>, in dirfd: CInt, flags: Int32, mode: mode_t
+    ) throws(Errno) -> (FileDescriptor, FileDescriptor?) {
+        var lastError = Errno.noSuchFileOrDirectory
+        for _ in 0..<Self.createRaceRetries {
+            do throws(Errno) {
+                let created = try FileSystemCall.open(name, relativeTo: dirfd,
+                                                      flags: flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+                return (created, nil)
+            } catch {
+                guard error == .fileExists, flags & O_EXCL == 0 else { throw error }
+            }
+            let path: FileDescriptor
+            do throws(Errno) {
+                path = try FileSystemCall.open(name, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
+            } catch {
+                guard error == .noSuchFileOrDirectory else { throw error }
+                lastError = error
+                continue  // removed meanwhile: create it
+            }
+            let st = try path.use { (raw) throws(Errno) in try FileSystemCall.status(of: raw) }
+            switch UInt32(st.st_mode) & FileType.mask {
+            case FileType.regular: break
+            case FileType.directory: throw .isDirectory
+            case FileType.symbolicLink: throw .tooManySymbolicLinks
+            default: throw Errno(rawValue: ENXIO)  // device node, FIFO or socket: never opened
+            }
+            return (try reopen(path, flags: flags & ~(O_CREAT | O_EXCL)), path)
+        }
+        throw lastError
+    }
+
+    /// Opens the inode of a descriptor again through its /proc/self/fd link (the very inode, never a path walk).
+    /// For I/O, the caller has checked the inode's type: only regular files and directories are opened.
+    func reopen(_ path: FileDescriptor, flags: Int32) throws(Errno) -> FileDescriptor {
+        try path.use { (raw) throws(Errno) in
+            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
+                try procSelfFD.use { (proc) throws(Errno) in
+                    try FileSystemCall.open(name, relativeTo: proc, flags: flags)
+                }
+            }
+        }
     }
 
     /// TMPFILE: an unnamed regular file in `parent` (O_TMPFILE), owned by the caller.
@@ -121,8 +177,9 @@ extension AIOFSDevice {
 
     /// OPEN: reopen the node's inode through /proc/self/fd. Only regular files (and directories read-only) are
     /// opened: a symlink gets ELOOP, a device node, FIFO or socket ENXIO, so a guest can neither follow a link nor
-    /// open a host device or block the reactor on a FIFO.
-    func open(node: NodeID, flags: Int32) throws(Errno) -> OpenReply {
+    /// open a host device or block the reactor on a FIFO. O_TRUNC with `context.killSetIDBits` clears the set-ID
+    /// bits (FUSE_OPEN_KILL_SUIDGID).
+    func open(node: NodeID, flags: Int32, context: RequestContext = .root) throws(Errno) -> OpenReply {
         let (fd, fileType) = try nodes.resolve(node)
         switch fileType {
         case FileType.regular: break
@@ -131,13 +188,8 @@ extension AIOFSDevice {
         default: throw Errno(rawValue: ENXIO)
         }
         let hostFlags = try hostOpenFlags(flags) & ~(O_EXCL)
-        let opened = try fd.use { (raw) throws(Errno) in
-            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: hostFlags)
-                }
-            }
-        }
+        let opened = try reopen(fd, flags: hostFlags)
+        if hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
         let handle = try handles.insert(HandleRecord(descriptor: opened, node: node, directory: nil))
         return OpenReply(handle: handle, flags: openReplyFlags)
     }

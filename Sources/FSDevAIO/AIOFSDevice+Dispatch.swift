@@ -44,7 +44,7 @@ extension AIOFSDevice {
         case .getattr(let node, let handle):
             return .attributes(try attributes(of: node, handle: handle))
         case .setattr(let node, let handle, let a):
-            return .attributes(try setattr(node: node, handle: handle, attributes: a))
+            return .attributes(try setattr(node: node, handle: handle, attributes: a, context: context))
         case .readlink(let node, let buffer):
             return .count(try readlink(node: node, buffer: buffer))
         case .symlink(let parent, let name, let target):
@@ -65,7 +65,7 @@ extension AIOFSDevice {
         case .link(let node, let newParent, let newName):
             return .entry(try link(node: node, newParent: newParent, newName: newName))
         case .open(let node, let flags):
-            return .opened(try open(node: node, flags: flags))
+            return .opened(try open(node: node, flags: flags, context: context))
         case .create(let parent, let name, let mode, let flags):
             let (entry, reply) = try create(parent: parent, name: name, mode: mode, flags: flags, context: context)
             return .created(entry, reply)

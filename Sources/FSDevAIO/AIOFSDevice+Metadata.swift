@@ -29,8 +29,10 @@ extension AIOFSDevice {
     }
 
     /// SETATTR. Through the handle when given, else through the node (chmod, truncate and utimes by
-    /// /proc/self/fd path, chown on the O_PATH descriptor). Symlinks cannot be chmod'ed or truncated.
-    func setattr(node: NodeID, handle: HandleID?, attributes a: SetAttributes) throws(Errno) -> AttributesReply {
+    /// /proc/self/fd path, chown on the O_PATH descriptor). Symlinks cannot be chmod'ed or truncated. With
+    /// `context.killSetIDBits` a truncate or owner change clears the set-ID bits (FATTR_KILL_SUIDGID).
+    func setattr(node: NodeID, handle: HandleID?, attributes a: SetAttributes,
+                 context: RequestContext = .root) throws(Errno) -> AttributesReply {
         try requireWritable()
         let (nodeFD, fileType) = try nodes.resolve(node)
         let handleFD: FileDescriptor?
@@ -66,6 +68,9 @@ extension AIOFSDevice {
                     }
                     try ProcPath.with(fd) { (path) throws(Errno) in try FileSystemCall.truncate(path, size: size) }
                 }
+            }
+            if context.killSetIDBits && !fields.isDisjoint(with: [.size, .uid, .gid]) {
+                if let handleFD { try dropSetIDBits(openFile: handleFD) } else { try dropSetIDBits(path: nodeFD) }
             }
             if !fields.isDisjoint(with: [.accessTime, .modificationTime, .accessTimeNow, .modificationTimeNow]) {
                 let access = try Self.timespec(fields, now: .accessTimeNow, set: .accessTime, a.accessTime)
@@ -152,13 +157,7 @@ extension AIOFSDevice {
     func syncfs(node: NodeID) throws(Errno) {
         var (fd, fileType) = try nodes.resolve(node)
         if fileType != FileType.directory && fileType != FileType.regular { fd = root }
-        let opened = try fd.use { (raw) throws(Errno) in
-            try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
-                try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
-                }
-            }
-        }
+        let opened = try reopen(fd, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
         try opened.use { (raw) throws(Errno) in try FileSystemCall.synchronizeFileSystem(raw) }
     }
 }

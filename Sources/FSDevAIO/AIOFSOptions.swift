@@ -5,6 +5,9 @@ import FSDev
 public struct AIOFSOptions: Sendable, Hashable {
     /// Serve extended attributes (`--xattr`); off: the xattr operations get ENOSYS.
     public var extendedAttributes: Bool
+    /// How xattr names map between guest and host (`--xattrmap`); by default `security.*` (but
+    /// `security.selinux`) and `trusted.*` are unsupported.
+    public var extendedAttributeMap: ExtendedAttributeMap = .defaultPolicy
     /// Allow FUSE_WRITEBACK_CACHE when the guest offers it. Write-only opens then become read-write (the guest
     /// kernel reads to fill partial pages) and O_APPEND is left to the guest kernel.
     public var writebackCache: Bool

@@ -236,16 +236,27 @@ final class HelperPool: @unchecked Sendable {
         }
     }
 
-    /// Completes every job in flight (channel shutdown): the memory the jobs target stays valid until then.
-    func drain() {
+    /// Completes the jobs in flight (channel shutdown), waiting at most `timeoutNanoseconds` for them.
+    ///
+    /// A read or write stuck in a hung file system under the share can hold its helper forever, and must not hold
+    /// the reactor's shutdown (the daemon's exit) with it: after the timeout such jobs are left to their helpers.
+    /// Their completions never run, so their owners (the FUSE request slots, which keep the guest memory the jobs
+    /// point into mapped) stay referenced by the pool, which the helpers keep alive until they end.
+    func drain(timeoutNanoseconds: UInt64 = 2_000_000_000) {
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeoutNanoseconds
         while inFlight > 0 {
             if poll() > 0 { continue }
-            if prepareToSleep() { _ = doneEvent.wait() }
+            let now = SystemClock.monotonicNanoseconds()
+            guard now < deadline else { return }
+            if prepareToSleep() {
+                _ = doneEvent.wait(timeoutMilliseconds: Int32(clamping: (deadline - now + 999_999) / 1_000_000))
+            }
         }
     }
 
-    /// Stops the helpers after the queued jobs and waits until every one has exited. Call after `drain`.
-    func stop() {
+    /// Stops the helpers after the queued jobs; returns when every one has exited, or after `timeoutNanoseconds`
+    /// (a helper stuck in a hung file system ends when its call returns). Call after `drain`.
+    func stop(timeoutNanoseconds: UInt64 = 2_000_000_000) {
         guard !isStopped else { return }
         isStopped = true
         let idle = shared.withLock { s -> Int in
@@ -254,7 +265,14 @@ final class HelperPool: @unchecked Sendable {
             return s.idleHelpers
         }
         if idle > 0 { wake.signal(UInt64(idle)) }
-        for _ in 0..<started { _ = exited.wait() }
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeoutNanoseconds
+        var exitedCount = 0
+        while exitedCount < started {
+            let now = SystemClock.monotonicNanoseconds()
+            guard now < deadline else { return }
+            let milliseconds = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            exitedCount += Int(exited.wait(timeoutMilliseconds: milliseconds))
+        }
     }
 
     private func complete(_ slot: Int) {

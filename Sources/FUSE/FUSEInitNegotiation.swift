@@ -26,6 +26,10 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         public var readdirplus = true
         /// Offer FUSE_SUBMOUNTS.
         public var submounts = false
+        /// Offer FUSE_HANDLE_KILLPRIV_V2: the guest kernel leaves clearing set-user-ID and set-group-ID bits on
+        /// write, truncate, chown and O_TRUNC opens to the daemon (which writes as root, so the host kernel would
+        /// keep them) and flags each request whose caller lacks CAP_FSETID.
+        public var killprivV2 = true
         /// Offer FUSE_DIRECT_IO_ALLOW_MMAP (`--allow-mmap`).
         public var directIOAllowMmap = false
         /// Serve POSIX ACLs (`--posix-acl`): FUSE_POSIX_ACL, FUSE_DONT_MASK and FUSE_SETXATTR_EXT, all three or the
@@ -68,6 +72,7 @@ public struct FUSEInitNegotiation: Sendable, Equatable {
         if options.flockLocks { offer.insert(.flockLocks) }
         if options.readdirplus { offer.formUnion([.doReaddirplus, .readdirplusAuto]) }
         if options.submounts { offer.insert(.submounts) }
+        if options.killprivV2 { offer.insert(.handleKillprivV2) }
         if options.directIOAllowMmap { offer.insert(.directIOAllowMmap) }
         var kernel = kernelFlags
         if !kernel.contains(.initExt) { kernel = FUSEInitFlags(rawValue: kernel.rawValue & 0xffff_ffff) }

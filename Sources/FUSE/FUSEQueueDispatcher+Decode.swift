@@ -72,8 +72,13 @@ extension FUSEQueueDispatcher {
                                 token: Self.ignoredToken, target: self)
         case .batchForget:
             guard let b = read(fuse_batch_forget_in.self, &body) else { return }
-            // Records are copied into host memory chunk by chunk; the count is bounded by what the chain holds.
-            var left = min(Int(b.count), body.remaining / 16)
+            // The count must fit the body (in.len) and the batch limit; a request that claims more is malformed
+            // and ignored whole (FORGET has no reply to carry an error). Records are copied into host memory
+            // chunk by chunk.
+            guard Int(b.count) <= body.remaining / MemoryLayout<fuse_forget_one>.size,
+                  b.count <= Self.maximumBatchForget
+            else { return }
+            var left = Int(b.count)
             let perChunk = scratch.count / 16
             while left > 0 {
                 let n = min(left, perChunk)
@@ -168,7 +173,8 @@ extension FUSEQueueDispatcher {
                 modificationTime: FileTime(seconds: Int64(bitPattern: a.mtime),
                                            nanoseconds: min(a.mtimensec, 999_999_999)))
             let handle = a.valid & UInt32(FATTR_FH) != 0 ? HandleID(rawValue: a.fh) : nil
-            submit(slot, .setattr(node: node, handle: handle, attributes: attributes), header)
+            submit(slot, .setattr(node: node, handle: handle, attributes: attributes), header,
+                   killSetID: a.valid & UInt32(FATTR_KILL_SUIDGID) != 0)
         case .readlink:
             let capacity = min(FileName.maximumLinkTargetLength + 1, slot.body?.remaining ?? 0)
             slot.replyLimit = capacity
@@ -210,12 +216,13 @@ extension FUSEQueueDispatcher {
             try needReply(MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_open_in.self, &body)
             let flags = Int32(bitPattern: a.flags)
-            submit(slot, opcode == .open ? .open(node: node, flags: flags) : .opendir(node: node, flags: flags), header)
+            submit(slot, opcode == .open ? .open(node: node, flags: flags) : .opendir(node: node, flags: flags), header,
+                   killSetID: a.open_flags & UInt32(FUSE_OPEN_KILL_SUIDGID) != 0)
         case .create:
             try needReply(entrySize + MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_create_in.self, &body)
             submit(slot, .create(parent: node, name: try name(&body), mode: a.mode, flags: Int32(bitPattern: a.flags)),
-                   header, umask: a.umask)
+                   header, umask: a.umask, killSetID: a.open_flags & UInt32(FUSE_OPEN_KILL_SUIDGID) != 0)
         case .tmpfile:
             try needReply(entrySize + MemoryLayout<fuse_open_out>.size)
             let a = try arguments(fuse_create_in.self, &body)
@@ -224,6 +231,9 @@ extension FUSEQueueDispatcher {
         case .read:
             let a = try arguments(fuse_read_in.self, &body)
             guard let data = slot.body else { throw .invalidArgument }
+            // Never more than max_pages pages, however long the chain (indirect descriptors aliasing one page can
+            // make it close to 4 GiB).
+            guard a.size <= session.maxPayload else { throw .invalidArgument }
             let size = min(Int(a.size), data.remaining)
             let n: Int
             do { n = try data.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
@@ -241,7 +251,8 @@ extension FUSEQueueDispatcher {
             do { n = try body.iovecs(count: size, into: slot.iovecs) } catch { throw .invalidArgument }
             // SAFETY: the iovecs point into this chain's guest memory, which the slot's storage keeps mapped until completion.
             submit(slot, .write(node: node, handle: HandleID(rawValue: a.fh), offset: a.offset, size: a.size,
-                                buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header)
+                                buffers: UnsafeBufferPointer(rebasing: slot.iovecs[0..<n])), header,
+                   killSetID: a.write_flags & UInt32(FUSE_WRITE_KILL_SUIDGID) != 0)
         case .statfs:
             try needReply(MemoryLayout<fuse_statfs_out>.size)
             submit(slot, .statfs(node: node), header)
@@ -302,7 +313,7 @@ extension FUSEQueueDispatcher {
             submit(slot, .removexattr(node: node, name: try name(&body)), header)
         case .readdir, .readdirplus:
             let a = try arguments(fuse_read_in.self, &body)
-            slot.replyLimit = min(Int(a.size), slot.body?.remaining ?? 0)
+            slot.replyLimit = min(Int(a.size), slot.body?.remaining ?? 0, Int(session.maxPayload))
             let h = HandleID(rawValue: a.fh)
             submit(slot, opcode == .readdir ? .readdir(node: node, handle: h, offset: a.offset, sink: slot)
                                             : .readdirplus(node: node, handle: h, offset: a.offset, sink: slot), header)

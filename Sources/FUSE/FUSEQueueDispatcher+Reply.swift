@@ -19,7 +19,8 @@ extension FUSEQueueDispatcher {
             if m.maxWrite > 0 { out.max_write = min(out.max_write, m.maxWrite) }
             out.flags = UInt32(truncatingIfNeeded: flags.rawValue)
             out.flags2 = UInt32(truncatingIfNeeded: flags.rawValue >> 32)
-            session.markInitialized(minor: out.minor, flags: flags, maxWrite: out.max_write)
+            session.markInitialized(minor: out.minor, flags: flags, maxWrite: out.max_write,
+                                    maxPages: out.max_pages)
             reply(slot, out)
         case .entry(let e):
             reply(slot, e.fuseEntryOut)

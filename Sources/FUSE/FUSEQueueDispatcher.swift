@@ -41,6 +41,10 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
 
     /// Size of the scratch buffer: an xattr value (XATTR_SIZE_MAX, 64 KiB) plus a name, or a symlink name + target.
     public static var scratchSize: Int { 64 * 1024 + 8 * 1024 }
+    /// Most records one BATCH_FORGET may carry: Linux fills a batch from one read buffer (fuse_dev_do_read), at
+    /// most FUSE_MAX_MAX_PAGES (256) pages, so 65,536 records; its virtio-fs driver sends single FORGETs. A bigger
+    /// batch is ignored instead of holding the reactor for millions of records.
+    static var maximumBatchForget: UInt32 { 65536 }
     /// Token of requests whose completion is not replied to (FORGET, BATCH_FORGET, the implicit unmount done when
     /// INIT arrives on an initialized session).
     static var ignoredToken: UInt64 { UInt64.max }
@@ -69,6 +73,10 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
 
     /// Requests in flight (submitted, not yet finished).
     public var inFlight: Int { slots.count - freeSlots.count }
+
+    /// Set when the queue was handed back to the front-end with requests in flight: their completions write no
+    /// reply into guest memory (the buffers are the guest's again) and return the chain to the sink with 0 bytes.
+    public var abandoned = false
 
     /// Asks the fsdev to abort every request in flight (a blocking lock wait ends with EINTR; a read or write is
     /// cancelled if the kernel can, and completes either way). Used when a ring must stop and a request would
@@ -155,6 +163,10 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
               let i = Int(exactly: token & 0xffff_ffff), i < slots.count, slots[i].inUse
         else { return }
         let slot = slots[i]
+        if abandoned {
+            finish(slot)
+            return
+        }
         switch result {
         case .failure(let e): reply(slot, error: e)
         case .success(let r): encode(slot, r)
@@ -208,9 +220,13 @@ public final class FUSEQueueDispatcher<Channel: FSChannel, Sink: FUSERequestSink
         sink.fuseRequestFinished(head: slot.head, usedLength: usedLength)
     }
 
-    /// Submits `operation`; a synchronous refusal becomes an error reply.
-    func submit(_ slot: FUSERequestSlot, _ operation: FSOperation, _ header: fuse_in_header, umask: UInt32 = 0) {
-        let context = RequestContext(uid: header.uid, gid: header.gid, pid: header.pid, umask: umask)
+    /// Submits `operation`; a synchronous refusal becomes an error reply. `killSetID` is the request's
+    /// KILL_SUIDGID flag, honoured only when FUSE_HANDLE_KILLPRIV_V2 was agreed at INIT.
+    func submit(_ slot: FUSERequestSlot, _ operation: FSOperation, _ header: fuse_in_header, umask: UInt32 = 0,
+                killSetID: Bool = false) {
+        let context = RequestContext(
+            uid: header.uid, gid: header.gid, pid: header.pid, umask: umask,
+            killSetIDBits: killSetID && session.flags.contains(.handleKillprivV2))
         do {
             try channel.submit(operation, context: context, token: token(of: slot), target: self)
         } catch {

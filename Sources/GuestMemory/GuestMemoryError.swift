@@ -19,6 +19,11 @@ public enum GuestMemoryError: Error, Hashable, Sendable {
     case beyondEndOfFile(fileSize: UInt64, regionEnd: UInt64)
     /// fstat or mmap failed.
     case mappingFailed(Errno)
+    /// The file can be sealed but F_SEAL_SHRINK could not be added (the error of fcntl(F_ADD_SEALS)).
+    case shrinkSealFailed(Errno)
+    /// The front-end sealed the file (`seals`) without F_SEAL_SHRINK and with F_SEAL_SEAL: it kept the right to
+    /// shrink it under the mapping.
+    case sealedWithoutShrinkSeal(seals: Int32)
     /// Two regions overlap in guest physical address space.
     case overlappingGuestAddresses(GuestAddress, GuestAddress)
     /// Two regions overlap in the frontend's virtual address space (SET_VRING_ADDR translation would be ambiguous).

@@ -63,6 +63,10 @@ public final class GuestMemoryMap: @unchecked Sendable {
         })
     }
 
+    /// Whether an access hit a page that a region's file lost after the mapping (see `GuestMemoryRegion.faults`).
+    /// Not for the data path: check `MemoryMapping.guardedFaultGeneration` first.
+    public var hasFaulted: Bool { regions.contains { $0.faults > 0 } }
+
     /// Translates [address, address + length) to a host pointer.
     ///
     /// Succeeds only when the whole range lies inside one region. A zero length is allowed when `address` itself is

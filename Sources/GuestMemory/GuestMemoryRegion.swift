@@ -58,12 +58,14 @@ public final class GuestMemoryRegion: @unchecked Sendable, CustomStringConvertib
         }
 
         // A mapping past the end of a regular file maps fine but raises SIGBUS when touched: refuse it up front.
-        // (A frontend that truncates the file later can still cause SIGBUS; vhost-user has no defence against it.)
+        // A front-end that shrinks the file later is stopped by F_SEAL_SHRINK where the file can be sealed, and
+        // otherwise caught by the guarded mapping (a fault marks the region, see `faults`).
         let status: stat
         do { status = try descriptor.status() } catch { throw .mappingFailed(error) }
         if status.st_mode & S_IFMT == S_IFREG {
             let fileSize = UInt64(clamping: status.st_size)
             guard fileSize >= fileEnd else { throw .beyondEndOfFile(fileSize: fileSize, regionEnd: fileEnd) }
+            try Self.sealAgainstShrinking(descriptor)
         }
 
         let pageSize = UInt64(clamping: max(sysconf(Int32(_SC_PAGESIZE)), 1))
@@ -73,7 +75,8 @@ public final class GuestMemoryRegion: @unchecked Sendable, CustomStringConvertib
         guard !lengthOverflow, Int(exactly: mapLength) != nil else { throw .sizeTooLarge(size) }
         let mapping: MemoryMapping
         do {
-            mapping = try MemoryMapping(descriptor: descriptor, offset: mmapOffset &- delta, length: mapLength)
+            mapping = try MemoryMapping(descriptor: descriptor, offset: mmapOffset &- delta, length: mapLength,
+                                        guarded: true)
         } catch {
             throw .mappingFailed(error)
         }
@@ -85,6 +88,30 @@ public final class GuestMemoryRegion: @unchecked Sendable, CustomStringConvertib
         self.mmapOffset = mmapOffset
         self.guestEnd = guestEnd
         self.userEnd = userEnd
+    }
+
+    /// Accesses that hit pages the file lost (the front-end shrank it after the mapping): each raised SIGBUS, was
+    /// answered with zeros by the guard, and was counted. Non-zero means the region is unusable: drop the
+    /// connection.
+    public var faults: UInt32 { mapping.faults }
+
+    /// Requires F_SEAL_SHRINK on a file that supports seals (memfd, tmpfs, hugetlbfs), adding it when it is
+    /// missing (QEMU's memory-backend-memfd adds it itself unless `seal=off`).
+    ///
+    /// A file with F_SEAL_SEAL alone never had seals: a memfd created without MFD_ALLOW_SEALING (QEMU's `seal=off`),
+    /// or a plain tmpfs or hugetlbfs file (memory-backend-file on /dev/shm). It is accepted, like a file that
+    /// cannot be sealed at all: its mapping is guarded instead. A file the front-end sealed itself (other seals
+    /// and F_SEAL_SEAL) without F_SEAL_SHRINK is refused: it kept the right to shrink it.
+    static func sealAgainstShrinking(_ descriptor: FileDescriptor) throws(GuestMemoryError) {
+        let seals: CInt
+        do { seals = try descriptor.seals() } catch { return }  // no sealing (ext4, ...): guarded only
+        if seals & F_SEAL_SHRINK != 0 { return }
+        if seals & F_SEAL_SEAL == 0 {
+            do { try descriptor.addSeals(F_SEAL_SHRINK) } catch { throw .shrinkSealFailed(error) }
+            return
+        }
+        if seals == F_SEAL_SEAL { return }
+        throw .sealedWithoutShrinkSeal(seals: seals)
     }
 
     /// True when [address, address + length) lies inside this region.

@@ -77,6 +77,18 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         _ = try SystemCall.valueOrErrno { fcntl(rawValue, F_SETFL, newFlags) }.get()
     }
 
+    /// The file's seals (F_SEAL_SEAL, F_SEAL_SHRINK...). The corresponding C function is `fcntl(F_GET_SEALS)`.
+    /// - Throws: EINVAL when the file does not support sealing (only memfd, tmpfs and hugetlbfs files do).
+    public func seals() throws(Errno) -> CInt {
+        try SystemCall.valueOrErrno { fcntl(rawValue, F_GET_SEALS) }.get()
+    }
+
+    /// Adds `seals`. The corresponding C function is `fcntl(F_ADD_SEALS)`.
+    /// - Throws: EPERM when F_SEAL_SEAL is set, EINVAL when the file does not support sealing.
+    public func addSeals(_ seals: CInt) throws(Errno) {
+        _ = try SystemCall.valueOrErrno { fcntl(rawValue, F_ADD_SEALS, seals) }.get()
+    }
+
     /// Number of descriptors open in this process (entries of /proc/self/fd), for leak checks.
     public static func openCount() -> Int {
         guard let dir = opendir("/proc/self/fd") else { return -1 }

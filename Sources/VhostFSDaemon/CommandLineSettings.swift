@@ -1,3 +1,5 @@
+import FSDevAIO
+
 /// Turns the parsed command line into a `DaemonConfiguration`: values parsed with the option's spelling in every
 /// message, long options first, then the legacy `-o` options in order, conflicts refused.
 struct CommandLineSettings {
@@ -36,6 +38,8 @@ struct CommandLineSettings {
     private var preserveNoatime = CommandLineSetting<Bool>()
     private var allowMmap = CommandLineSetting<Bool>()
     private var posixACL = CommandLineSetting<Bool>()
+    private var killprivV2 = CommandLineSetting<Bool>()
+    private var xattrMap = CommandLineSetting<ExtendedAttributeMap>()
 
     /// Collects the settings of `arguments`, checking each value on its own (ranges, formats, the shared
     /// directory's existence) so that a bad value is reported before a missing required option.
@@ -79,6 +83,9 @@ struct CommandLineSettings {
         guard let shared = sharedDirectory.value else {
             throw DaemonConfigurationError("one of --shared-dir or -o source is required")
         }
+        if let mapSpelling = xattrMap.spelling, xattr.value == false, let spelling = xattr.spelling {
+            throw DaemonConfigurationError("\(mapSpelling) conflicts with \(spelling): a map needs extended attributes")
+        }
         let mode = pollMode.value ?? DaemonConfiguration.defaultPollMode
         if let spelling = pollMicroseconds.spelling, mode != .adaptive && mode != .auto {
             throw DaemonConfigurationError(
@@ -98,6 +105,8 @@ struct CommandLineSettings {
             flock: flock.value ?? false,
             readdirplus: readdirplus.value ?? true,
             announceSubmounts: announceSubmounts.value ?? false,
+            killprivV2: killprivV2.value ?? true,
+            xattrMap: xattrMap.value,
             reactorCPUs: reactorCPUs.value,
             pollMode: mode,
             pollMicroseconds: pollMicroseconds.value ?? DaemonConfiguration.defaultPollMicroseconds,
@@ -133,7 +142,7 @@ struct CommandLineSettings {
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
             ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
-            ("--socket-group", a.socketGroup), ("--io-engine", a.ioEngine),
+            ("--socket-group", a.socketGroup), ("--xattrmap", a.xattrmap), ("--io-engine", a.ioEngine),
         ]
         for case (let option, let value?) in valued where value.isEmpty {
             throw .option(option, "empty value")
@@ -151,6 +160,9 @@ struct CommandLineSettings {
         if a.xattr { try xattr.set(true, by: "--xattr") }
         if a.noXattr { try xattr.set(false, by: "--no-xattr") }
         if a.readonly { try readOnly.set(true, by: "--readonly") }
+        if a.killprivV2 { try killprivV2.set(true, by: "--killpriv-v2") }
+        if a.noKillprivV2 { try killprivV2.set(false, by: "--no-killpriv-v2") }
+        if let text = a.xattrmap { try xattrMap.set(try Self.xattrMap(text, option: "--xattrmap"), by: "--xattrmap") }
         if a.noInlineReads { try inlineReads.set(false, by: "--no-inline-reads") }
         if let text = a.ioEngine {
             guard let engine = DaemonConfiguration.IOEngine(rawValue: text) else {
@@ -290,6 +302,8 @@ struct CommandLineSettings {
             case "modcaps":
                 try capabilityChanges.set(
                     try DaemonConfiguration.CapabilityChanges.parse(value, option: spelling), by: spelling)
+            case "xattrmap":
+                try xattrMap.set(try Self.xattrMap(value, option: spelling), by: spelling)
             case _ where Self.compatFlags.contains(name):
                 throw .option(spelling, "takes no value, but \(value) was given")
             default:
@@ -298,7 +312,7 @@ struct CommandLineSettings {
             return
         }
         switch name {
-        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps":
+        case "source", "cache", "log_level", "loglevel", "sandbox", "modcaps", "xattrmap":
             throw .option(spelling, "missing value (expected \(name)=...)")
         case "xattr", "no_xattr": try xattr.set(name == "xattr", by: spelling)
         case "writeback", "no_writeback": try writeback.set(name == "writeback", by: spelling)
@@ -308,11 +322,12 @@ struct CommandLineSettings {
         case "announce_submounts", "no_announce_submounts":
             try announceSubmounts.set(name == "announce_submounts", by: spelling)
         case "debug": try logLevel.set(.debug, by: spelling)
+        case "killpriv_v2", "no_killpriv_v2": try killprivV2.set(name == "killpriv_v2", by: spelling)
         case "allow_direct_io", "no_allow_direct_io": try allowDirectIO.set(name == "allow_direct_io", by: spelling)
         case "security_label": throw .option(spelling, Self.securityLabelRefusal)
         case "posix_acl", "no_posix_acl": try posixACL.set(name == "posix_acl", by: spelling)
-        case "no_killpriv_v2", "no_security_label":
-            break  // these ask for what vhostfsd does anyway
+        case "no_security_label":
+            break  // it asks for what vhostfsd does anyway
         default:
             throw .option(spelling, "unknown or unsupported option")
         }
@@ -322,8 +337,8 @@ struct CommandLineSettings {
     private static let compatFlags: Set<String> = [
         "xattr", "no_xattr", "writeback", "no_writeback", "flock", "no_flock", "posix_lock", "no_posix_lock",
         "readdirplus", "no_readdirplus", "announce_submounts", "no_announce_submounts", "debug",
-        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "posix_acl", "no_posix_acl", "security_label",
-        "no_security_label",
+        "allow_direct_io", "no_allow_direct_io", "no_killpriv_v2", "killpriv_v2", "posix_acl", "no_posix_acl",
+        "security_label", "no_security_label",
     ]
 
     // MARK: - Values
@@ -367,6 +382,11 @@ struct CommandLineSettings {
             throw .option(option, "\(text) is not one of error, warn, info, debug, trace, off")
         }
         return level
+    }
+
+    /// An xattr map in virtiofsd's syntax.
+    static func xattrMap(_ text: String, option: String) throws(DaemonConfigurationError) -> ExtendedAttributeMap {
+        do { return try ExtendedAttributeMap.parse(text) } catch { throw .option(option, error.message) }
     }
 
     static func sandbox(_ text: String, option: String) throws(DaemonConfigurationError) -> DaemonConfiguration.Sandbox

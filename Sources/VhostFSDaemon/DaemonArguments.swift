@@ -21,16 +21,19 @@ struct DaemonArguments: ParsableCommand {
             value: source=DIR, cache=auto|always|never|none|metadata, xattr, no_xattr, writeback, no_writeback, \
             flock, no_flock, posix_lock, no_posix_lock, readdirplus, no_readdirplus, announce_submounts, \
             no_announce_submounts, allow_direct_io, no_allow_direct_io, posix_acl, no_posix_acl, \
-            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES; and, because they ask for \
-            what vhostfsd does anyway, no_killpriv_v2, no_security_label. security_label is refused; any other -o option is an \
-            error.
+            log_level=LEVEL (or loglevel=LEVEL), debug, sandbox=MODE, modcaps=CHANGES, killpriv_v2, no_killpriv_v2, \
+            xattrmap=MAP; and, because it asks for what vhostfsd does anyway, no_security_label. security_label is \
+            refused; any other -o option is an error.
 
             Started by systemd with socket activation (LISTEN_PID, LISTEN_FDS=1), vhostfsd serves the passed \
             socket when neither --socket-path nor --fd is given.
 
             Started as an ordinary user (without CAP_SETUID/CAP_SETGID), vhostfsd serves the share with that \
             user's rights: files the guest creates belong to it, and the start-up log names the root-only \
-            features that are off.
+            features that are off. With --sandbox=namespace (the default) it first enters a user namespace of its \
+            own, mapping the user's uid and gid, or the --uid-map/--gid-map ranges through newuidmap and newgidmap \
+            (uidmap package; ranges from /etc/subuid and /etc/subgid), whose guest ids then own the files they \
+            create. Where unprivileged user namespaces are not allowed the start fails with one line.
 
             Repeating an option keeps its last value. Giving one setting two different values through different \
             spellings (--xattr and --no-xattr, --cache=never and -o cache=always, --shared-dir and -o source) is an \
@@ -113,8 +116,31 @@ struct DaemonArguments: ParsableCommand {
     @Flag(name: .customLong("no-xattr"), help: "Do not serve extended attributes (vhostfsd).")
     var noXattr = false
 
+    @Option(
+        name: .customLong("xattrmap"),
+        help: ArgumentHelp(
+            "Map extended attribute names between guest and host with virtiofsd's rules, e.g. :map::user.virtiofs.: "
+                + "(rules :type:scope:key:prefix: with type prefix, ok, bad or unsupported and scope all, client or "
+                + "server; at most one :map:key:prefix: rule, last). Implies --xattr. (default: security.* but "
+                + "security.selinux, and trusted.*, are unsupported)",
+            valueName: "map"))
+    var xattrmap: String?
+
     @Flag(name: .customLong("readonly"), help: "Refuse every change to the share with EROFS. (default: off)")
     var readonly = false
+
+    @Flag(
+        name: .customLong("killpriv-v2"),
+        help: ArgumentHelp(
+            "Offer FUSE_HANDLE_KILLPRIV_V2: a write, truncate, chown or O_TRUNC open by a guest user without "
+                + "CAP_FSETID clears set-user-ID and set-group-ID bits, as a local file system does (virtiofsd "
+                + "defaults to off). (default: on)"))
+    var killprivV2 = false
+
+    @Flag(
+        name: .customLong("no-killpriv-v2"),
+        help: "Do not offer KILLPRIV_V2: the guest kernel clears the bits itself, except with --cache=never.")
+    var noKillprivV2 = false
 
     @Flag(
         name: .customLong("no-inline-reads"),
@@ -235,8 +261,9 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("uid-map"),
         help: ArgumentHelp(
             "A user namespace's uid map, :NAMESPACE_UID:HOST_UID:COUNT: (virtiofsd; the guest sees namespace uids). "
-                + "vhostfsd applies it itself, with the kernel's rules: an unmapped host uid shows as 65534, an "
-                + "unmapped guest uid is EINVAL. May be repeated.",
+                + "Started by an ordinary user with --sandbox=namespace, it becomes the map of the daemon's user "
+                + "namespace (newuidmap); otherwise vhostfsd applies it itself, with the kernel's rules: an "
+                + "unmapped host uid shows as 65534, an unmapped guest uid is EINVAL. May be repeated.",
             valueName: ":ns:host:count:"))
     var uidMap: [String] = []
 
@@ -321,9 +348,9 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("sandbox"),
         help: ArgumentHelp(
-            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root), chroot "
-                + "(where namespaces are not allowed; weaker) or none. Start-up fails if it cannot be entered. "
-                + "(default: namespace)",
+            "namespace (new mount, PID, network and IPC namespaces with the shared directory as root; as an "
+                + "ordinary user, in a user namespace of its own), chroot (where namespaces are not allowed; "
+                + "weaker; root only) or none. Start-up fails if it cannot be entered. (default: namespace)",
             valueName: "mode"))
     var sandbox: String?
 

@@ -30,6 +30,12 @@ enum DaemonCapabilities {
     /// not own (dac_override, fowner for sticky directories).
     static let supervisorSet: CapabilitySet = [.dacOverride, .fowner]
 
+    /// What the supervisor keeps in addition in a user namespace of the daemon's own: kill, over that namespace
+    /// only. Without it the supervisor could neither forward a signal to nor (by the parent-death signal, sent with
+    /// the supervisor's credentials) stop a daemon that took another host uid (uid 0 of a `--uid-map` that maps 0
+    /// to a subordinate id).
+    static let supervisorUserNamespaceSet: CapabilitySet = [.kill]
+
     /// Why capabilities could not be dropped.
     struct Failure: Error, CustomStringConvertible {
         let description: String

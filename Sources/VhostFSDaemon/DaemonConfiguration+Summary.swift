@@ -21,6 +21,8 @@ extension DaemonConfiguration {
         let sharing = tag.map { "Sharing \(sharedDirectory) as tag \"\($0)\"" } ?? "Sharing \(sharedDirectory)"
         return "\(sharing) on \(listen): "
             + "cache \(cache.rawValue), writeback \(onOff(writeback)), xattr \(onOff(xattr)), "
+            + (xattr ? "xattr map \(xattrMapSummary), " : "")
+            + "killpriv_v2 \(onOff(killprivV2)), "
             + (readOnly ? "read-only" : "read-write") + ", "
             + (inlineReads ? "inline page-cache reads" : "all reads through libaio") + ", "
             + "I/O engine \(ioEngine.rawValue), "
@@ -57,6 +59,10 @@ extension DaemonConfiguration {
     }
 
     private func onOff(_ value: Bool) -> String { value ? "on" : "off" }
+
+    private var xattrMapSummary: String {
+        xattrMap.map { "\"\($0.text)\"" } ?? "default (security.* but security.selinux, and trusted.*, unsupported)"
+    }
 
     /// A byte count in MiB or KiB when exact.
     private static func bytes(_ count: Int) -> String {

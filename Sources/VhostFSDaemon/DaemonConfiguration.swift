@@ -1,3 +1,5 @@
+import FSDevAIO
+
 /// A validated configuration of the daemon: what to share, how to listen, and how to serve.
 ///
 /// Build one from the command line with `DaemonCommandLine.parse(_:)`, or in code with
@@ -66,6 +68,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Mark directories that are mount points on the host as submounts (FUSE_SUBMOUNTS), so the guest gives
     /// them their own st_dev. Default off.
     public let announceSubmounts: Bool
+    /// Offer FUSE_HANDLE_KILLPRIV_V2, so that a write, truncate, chown or O_TRUNC open by a guest user without
+    /// CAP_FSETID clears set-user-ID and set-group-ID bits (the daemon writes as root: the host kernel would keep
+    /// them). Default on, unlike virtiofsd: without it a guest mounting with `--cache=never` (direct I/O) never
+    /// clears them at all. `--no-killpriv-v2` leaves it to the guest kernel.
+    public let killprivV2: Bool
+    /// How xattr names map between guest and host (`--xattrmap`, virtiofsd's syntax); nil: the default policy
+    /// (`ExtendedAttributeMap.defaultPolicy`: `security.*` but `security.selinux`, and `trusted.*`, are
+    /// unsupported). A map turns `xattr` on, as in virtiofsd.
+    public let xattrMap: ExtendedAttributeMap?
     /// CPUs to run reactors on, one reactor per CPU, in this order (`--reactor-cpus=0,1,4-6`). Each is an online
     /// CPU in this process's affinity, listed once. Nil (the default) means one reactor, left unpinned when only
     /// one CPU is online.
@@ -142,6 +153,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         flock: Bool = false,
         readdirplus: Bool = true,
         announceSubmounts: Bool = false,
+        killprivV2: Bool = true,
+        xattrMap: ExtendedAttributeMap? = nil,
         reactorCPUs: [Int]? = nil,
         pollMode: PollMode = DaemonConfiguration.defaultPollMode,
         pollMicroseconds: Int = DaemonConfiguration.defaultPollMicroseconds,
@@ -169,7 +182,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.tag = tag
         self.cache = cache
         self.writeback = writeback
-        self.xattr = xattr || posixACL
+        self.xattr = xattr || posixACL || xattrMap != nil
         self.readOnly = readOnly
         self.inlineReads = inlineReads
         self.ioEngine = ioEngine
@@ -177,6 +190,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.flock = flock
         self.readdirplus = readdirplus && cache != .never
         self.announceSubmounts = announceSubmounts
+        self.killprivV2 = killprivV2
+        self.xattrMap = xattrMap
         try Self.validatePollMicroseconds(pollMicroseconds, option: "--poll-us")
         self.pollMode = pollMode
         self.pollMicroseconds = pollMicroseconds

@@ -34,6 +34,7 @@ public enum DaemonLauncher {
         let overflowIDs = (uid: overflowID("uid"), gid: overflowID("gid"))
         let confinement = try DaemonSandbox.enter(
             configuration.sandbox, sharedDirectory: configuration.sharedDirectory, readOnly: configuration.readOnly,
+            uidMap: configuration.idTranslation.uidNamespace, gidMap: configuration.idTranslation.gidNamespace,
             listener: listener, socketFile: socketFile, signals: signals, logger: logger)
         do {
             try serve(configuration, listener: listener, socketFile: socketFile, confinement: confinement,
@@ -65,12 +66,13 @@ public enum DaemonLauncher {
         }
         var fsdevOptions = configuration.fsdevOptions
         // Decided after the sandbox is entered and capabilities are dropped (a capability drop takes them).
-        let privileges = DaemonPrivileges.current()
+        let privileges = DaemonPrivileges.current(userNamespace: confinement.userNamespace)
         fsdevOptions.switchesCredentials = privileges.switchesCredentials
         if let notice = privileges.notice { logger.notice("\(notice)") }
-        // No user namespace is entered (yet): the daemon applies --uid-map/--gid-map itself.
+        // In a user namespace of its own the kernel applies --uid-map/--gid-map; otherwise the daemon does.
         (fsdevOptions.uidMap, fsdevOptions.gidMap) = try configuration.idTranslation.maps(
-            namespaceEntered: false, overflowUID: overflowIDs.uid, overflowGID: overflowIDs.gid)
+            namespaceEntered: confinement.userNamespace != nil, overflowUID: overflowIDs.uid,
+            overflowGID: overflowIDs.gid)
         let fsdev = try AIOFSDevice(
             rootPath: confinement.rootPath, options: fsdevOptions, procSelfFD: confinement.procSelfFD)
         let device = VirtioFSDevice(
@@ -224,6 +226,7 @@ extension DaemonConfiguration {
             directIO: allowDirectIO, inlineCachedReads: inlineReads, engine: fsdevEngine)
         options.preservesNoatime = preserveNoatime
         options.announcesSubmounts = announceSubmounts
+        if let xattrMap { options.extendedAttributeMap = xattrMap }
         #if DEBUG
         options.unconfinedLookupForTesting = debug.unconfinedLookup
         #endif
@@ -241,6 +244,7 @@ extension DaemonConfiguration {
         fuse.submounts = announceSubmounts
         fuse.directIOAllowMmap = allowMmap
         fuse.posixACL = posixACL
+        fuse.killprivV2 = killprivV2
         return VirtioFSConfiguration(tag: tag, requestQueues: queues, maxQueueSize: queueSize, fuse: fuse)
     }
 }

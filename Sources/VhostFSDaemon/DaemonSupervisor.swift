@@ -20,10 +20,15 @@ enum DaemonSupervisor {
     ///   - signals: the blocked signals to take with sigwait (termination signals and SIGCHLD).
     ///   - socketFile: the socket file to remove when the daemon ends.
     ///   - logger: for the one line about a daemon killed by a signal.
-    static func run(child: pid_t, signals: sigset_t, socketFile: DaemonSocket.CreatedFile?, logger: Logger) -> Never {
+    ///   - userNamespace: whether supervisor and daemon run in a user namespace of their own (the supervisor then
+    ///     keeps CAP_KILL over it).
+    static func run(child: pid_t, signals: sigset_t, socketFile: DaemonSocket.CreatedFile?, logger: Logger,
+                    userNamespace: Bool = false) -> Never
+    {
         do {
-            try DaemonCapabilities.restrict(to: DaemonCapabilities.supervisorSet.intersection(
-                try ThreadCapabilities.current().permitted))
+            let kept = DaemonCapabilities.supervisorSet
+                .union(userNamespace ? DaemonCapabilities.supervisorUserNamespaceSet : [])
+            try DaemonCapabilities.restrict(to: kept.intersection(try ThreadCapabilities.current().permitted))
         } catch {
             logger.warning("supervisor: \(error)")
         }

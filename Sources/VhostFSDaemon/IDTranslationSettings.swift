@@ -3,11 +3,11 @@ import FSDevAIO
 /// The uid/gid translation asked for on the command line: virtiofsd's `--translate-uid`/`--translate-gid` rules,
 /// applied by the daemon, and `--uid-map`/`--gid-map`, a user namespace's map.
 ///
-/// virtiofsd writes `--uid-map` into a user namespace it creates for itself when started unprivileged with
-/// `--sandbox=namespace`; the guest then sees namespace ids. Until vhostfsd enters such a namespace it applies the
-/// same map itself, with the kernel's rules (an unmapped host id shows as the overflow id, an unmapped guest id
-/// is EINVAL), so the guest sees the same ids either way. Once the sandbox enters a user namespace whose map the
-/// kernel applies, `maps(namespaceEntered: true, ...)` leaves the namespace ranges out.
+/// An ordinary user's `--sandbox=namespace` writes `--uid-map`/`--gid-map` into the user namespace it creates
+/// (`DaemonUserNamespace`, as virtiofsd does for rootless use); the kernel then translates and the guest sees
+/// namespace ids, and `maps(namespaceEntered: true, ...)` leaves the namespace ranges out. Otherwise (root, or
+/// `--sandbox=none`) the daemon applies the same map itself, with the kernel's rules (an unmapped host id shows as
+/// the overflow id, an unmapped guest id is EINVAL), so the guest sees the same ids either way.
 public struct IDTranslationSettings: Sendable, Hashable {
     /// `--translate-uid` rules, in the order given.
     public var uidRules: [IDMapRule] = []

@@ -49,7 +49,8 @@ enum SystemCallAllowList {
     static let rows: [Row] = [
         // MARK: Memory (malloc, thread stacks, guest RAM mappings, NUMA placement of reactor state)
         Row("brk", "malloc; code"),
-        Row("mmap", "malloc, thread stacks, guest memory regions (the front-end's memfds); seen"),
+        Row("mmap", "malloc, thread stacks, guest memory regions (the front-end's memfds), anonymous pages over a lost "
+            + "page of a shrunk region (MAP_FIXED, in the SIGBUS guard); seen"),
         Row("munmap", "malloc, regions released on SET_MEM_TABLE and disconnect; seen"),
         Row("mremap", "malloc (realloc of large blocks); code"),
         Row("mprotect", "thread stack guard pages, malloc arenas; seen"),
@@ -75,10 +76,10 @@ enum SystemCallAllowList {
         Row("sched_setaffinity", "pinning reactors to --reactor-cpus; code"),
         Row("prctl", "thread names (PR_SET_NAME), seen; the KILLPRIV_V2 capability switch, planned"),
         Row("capget", "what the daemon may do, read at start (seen); the KILLPRIV_V2 switch (planned)"),
-        Row("capset", "the KILLPRIV_V2 switch drops CAP_FSETID around guest writes, per thread; planned"),
-        Row("rt_sigaction", "glibc's first pthread_create; seen"),
+        Row("rt_sigaction", "glibc's first pthread_create; the guest-memory SIGBUS guard, installed at the first "
+            + "SET_MEM_TABLE and handing other faults back to the previous handler; seen"),
         Row("rt_sigprocmask", "signal masks of new threads; seen"),
-        Row("rt_sigreturn", "return from the --seccomp=trap handler; code"),
+        Row("rt_sigreturn", "return from the --seccomp=trap handler and from the guest-memory SIGBUS guard; code"),
         Row("rt_sigtimedwait", "the signal thread's sigwait (SIGTERM, SIGINT, SIGHUP, SIGCHLD); seen"),
         Row("restart_syscall", "a sleep interrupted by a signal handler; code"),
         Row("wait4", "the daemon is PID 1 of its namespace and reaps (nothing can end: no processes); code"),
@@ -117,7 +118,8 @@ enum SystemCallAllowList {
         Row("lseek", "LSEEK (SEEK_DATA/SEEK_HOLE), directory offsets; seen"),
         Row("close", "seen"),
         Row("dup", "directory streams of READDIR; seen"),
-        Row("fcntl", "O_NONBLOCK, F_DUPFD_CLOEXEC, OFD locks (GETLK/SETLK/SETLKW); seen"),
+        Row("fcntl", "O_NONBLOCK, F_DUPFD_CLOEXEC, OFD locks (GETLK/SETLK/SETLKW), F_GET_SEALS/F_ADD_SEALS on guest "
+            + "memory; seen"),
         Row("ioctl", "stdio asks whether a stream is a terminal (TCGETS) on its first write; code",
             when: [.equals(1, UInt64(TCGETS))]),
         Row("flock", "FUSE flock; code"),
@@ -142,7 +144,7 @@ enum SystemCallAllowList {
         Row("open_by_handle_at", "nodes kept as file handles; planned"),
         Row("name_to_handle_at", "nodes kept as file handles; planned"),
         Row("newfstatat", "GETATTR, LOOKUP; seen"),
-        Row("statx", "STATX, mount ids for --announce-submounts; seen"),
+        Row("statx", "STATX, mount ids for --announce-submounts, the mode before a KILLPRIV_V2 write; seen"),
         Row("fstatfs", "STATFS; seen"),
         Row("getdents64", "READDIR, READDIRPLUS; seen"),
         Row("readlinkat", "READLINK; seen"),
@@ -152,7 +154,7 @@ enum SystemCallAllowList {
         Row("linkat", "LINK; seen"),
         Row("unlinkat", "UNLINK, RMDIR, the socket at exit without a sandbox; seen"),
         Row("renameat2", "RENAME, RENAME2; seen"),
-        Row("fchmod", "SETATTR mode through a handle; code"),
+        Row("fchmod", "SETATTR mode through a handle, KILLPRIV_V2 clearing set-ID bits; seen"),
         Row("fchmodat", "SETATTR mode by /proc/self/fd name; seen"),
         Row("fchownat", "SETATTR owner (AT_EMPTY_PATH); seen"),
         Row("utimensat", "SETATTR times; seen"),

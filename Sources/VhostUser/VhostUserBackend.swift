@@ -74,6 +74,10 @@ public protocol VhostUserBackend: AnyObject, Sendable {
     func setErr(_ index: Int, _ err: EventFD?)
     /// Drops all device state of the front-end: rings (already stopped), memory, features.
     func reset()
+    /// Signalled by the device when the connection must end although the front-end broke no protocol rule, e.g.
+    /// its guest memory became unusable (the file behind a region shrank). The server then disconnects as if the
+    /// front-end had gone away. Nil: never.
+    var disconnectRequest: EventFD? { get }
 }
 
 extension VhostUserBackend {
@@ -83,4 +87,5 @@ extension VhostUserBackend {
     public func writeConfig(offset: Int, bytes: [UInt8]) throws(VhostUserError) { throw .device(.notPermitted) }
     public func setCall(_ index: Int, _ call: EventFD?) {}
     public func setErr(_ index: Int, _ err: EventFD?) {}
+    public var disconnectRequest: EventFD? { nil }
 }

@@ -55,20 +55,26 @@ public final class VhostUserServer: Sendable {
             logger.info("front-end connected")
             let handler = VhostUserRequestHandler(backend: backend)
             onConnection(handler)
-            let stopped = serveConnection(VhostUserConnection(socket: socket), handler: handler)
+            _ = backend.disconnectRequest?.drain()  // a request left over from the previous connection
+            let stopped = serveConnection(VhostUserConnection(socket: socket), handler: handler,
+                                          disconnectRequest: backend.disconnectRequest)
             handler.disconnect()
             logger.info("front-end disconnected; memory and rings released")
             if stopped { return }
         }
     }
 
-    /// Serves one connection until it ends or the stop event fires. Returns true when stopped.
-    private func serveConnection(_ connection: VhostUserConnection, handler: VhostUserRequestHandler) -> Bool {
+    /// Serves one connection until it ends, the stop event fires (returns true) or the device asks to end it.
+    private func serveConnection(_ connection: VhostUserConnection, handler: VhostUserRequestHandler,
+                                 disconnectRequest: EventFD?) -> Bool {
+        var watched = [connection.socket.rawValue, listener.rawValue, stopEvent.rawValue]
+        if let disconnectRequest { watched.append(disconnectRequest.rawValue) }
         while true {
-            guard let which = waitReadable([connection.socket.rawValue, listener.rawValue, stopEvent.rawValue]) else {
-                return true
-            }
+            guard let which = waitReadable(watched) else { return true }
             switch which {
+            case 3:
+                logger.error("the device ended the connection (its guest memory became unusable)")
+                return false
             case 2:
                 return true
             case 1:

@@ -51,3 +51,17 @@ extension DriverQueue {
         UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.flagsOffset))
     }
 }
+
+extension DriverQueue {
+    /// Takes the next used entry as the device wrote it, without freeing any descriptor: for chains a test posted
+    /// with the raw calls, which the free list does not know. Nil when the device published nothing new.
+    public func takeRawUsed() -> (id: UInt32, length: UInt32)? {
+        guard deviceUsedIndex != lastUsed else { return nil }
+        let element = used + SplitRingLayout.ringOffset + SplitRingLayout.usedElementSize * Int(lastUsed & mask)
+        // SAFETY: the slot index is masked to the ring's size; used elements are 8 bytes (id, len).
+        let id = UInt32(littleEndian: element.loadUnaligned(as: UInt32.self))
+        let length = UInt32(littleEndian: element.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        lastUsed &+= 1
+        return (id, length)
+    }
+}

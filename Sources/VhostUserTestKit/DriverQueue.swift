@@ -77,7 +77,7 @@ public final class DriverQueue {
     /// avail.idx last published.
     var publishedAvail: UInt16 = 0
     /// Used entries consumed.
-    private(set) var lastUsed: UInt16 = 0
+    var lastUsed: UInt16 = 0
     private var interruptsEnabled = true
 
     /// Lays out a queue of `size` in `ram` (region `region`), zeroed, with every descriptor free.

@@ -47,6 +47,12 @@ extension FUSEClient {
         public var usesAddMemoryRegion: Bool?
         /// Send FUSE_INIT during `init` (turn off to test a backend before INIT).
         public var sendsInit: Bool = true
+        /// Guest RAM left free, beyond what the queues use, for a test's own buffers (`ram.allocate`): hostile
+        /// chains, aliasing indirect tables. The memfd is sparse: untouched bytes cost nothing.
+        public var spareGuestMemory: Int = 0
+        /// Create guest RAM as a memfd that accepts seals (MFD_ALLOW_SEALING, as QEMU's memory-backend-memfd),
+        /// without sealing it; off: born with F_SEAL_SEAL, as with `seal=off`.
+        public var sealableGuestMemory: Bool = false
 
         /// The defaults.
         public init() {}

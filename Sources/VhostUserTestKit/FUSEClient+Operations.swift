@@ -51,6 +51,13 @@ extension FUSEClient {
         try queue.mkdir(parent: parent, name: name, mode: mode, umask: umask)
     }
 
+    /// FUSE_MKNOD: creates a FIFO, device node, socket or regular file `name` in `parent`.
+    public func mknod(parent: UInt64, name: String, mode: UInt32, rdev: UInt32 = 0, umask: UInt32 = 0)
+        throws(Failure) -> Entry
+    {
+        try queue.mknod(parent: parent, name: name, mode: mode, rdev: rdev, umask: umask)
+    }
+
     /// FUSE_RMDIR: removes directory `name` from `parent`.
     public func rmdir(parent: UInt64, name: String) throws(Failure) {
         try queue.rmdir(parent: parent, name: name)

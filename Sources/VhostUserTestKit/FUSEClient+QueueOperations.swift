@@ -267,6 +267,21 @@ extension FUSEClient.Queue {
                  decode: Self.decodeEntry)
     }
 
+    /// FUSE_MKNOD: creates `name` in `parent` with `mode` (file type and permission bits: S_IFIFO, S_IFCHR,
+    /// S_IFBLK, S_IFSOCK or S_IFREG) and device number `rdev` (the kernel's `new_encode_dev`).
+    public func mknod(parent: UInt64, name: String, mode: UInt32, rdev: UInt32 = 0, umask: UInt32 = 0)
+        throws(Failure) -> FUSEClient.Entry
+    {
+        let body = fuse_mknod_in(mode: mode, rdev: rdev, umask: umask, padding: 0)
+        return try call({ () throws(Failure) in
+            try submit(opcode: FUSEClient.Opcode.mknod.rawValue, nodeID: parent,
+                       replyCapacity: MemoryLayout<fuse_entry_out>.size) { (w) throws(Failure) in
+                try w.append(body)
+                try w.append(name: name)
+            }
+        }, decode: Self.decodeEntry)
+    }
+
     /// FUSE_UNLINK (or FUSE_RMDIR with `directory`) of `name` in `parent`.
     @discardableResult
     public func submitUnlink(parent: UInt64, name: String, directory: Bool = false, tag: UInt64 = 0)

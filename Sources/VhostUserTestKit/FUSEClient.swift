@@ -129,10 +129,11 @@ public final class FUSEClient: @unchecked Sendable {
         bytes += requestQueueCount * Queue.guestMemoryNeeded(
             queueSize: configuration.queueSize, slotCount: configuration.slotsPerQueue, argumentCapacity: arguments,
             dataCapacity: data, replyCapacity: reply)
-        bytes += 1 << 20
+        bytes += (1 << 20) + max(configuration.spareGuestMemory, 0)
         let guestRAM: GuestRAM
         do {
-            guestRAM = try GuestRAM(layout: [(configuration.guestPhysicalAddress, UInt64(bytes))], name: "fuse-client")
+            guestRAM = try GuestRAM(layout: [(configuration.guestPhysicalAddress, UInt64(bytes))], name: "fuse-client",
+                                    allowSealing: configuration.sealableGuestMemory)
         } catch {
             throw .guestMemory(error.rawValue)
         }

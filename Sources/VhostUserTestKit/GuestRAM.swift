@@ -49,7 +49,8 @@ public final class GuestRAM {
     ///     overlap in guest physical address space.
     ///   - name: the memfd name (shows in /proc/<pid>/fd).
     /// - Throws: `Errno.invalidArgument` for an empty layout, a zero size, overflow or overlap; memfd/mmap errors.
-    public init(layout: [(guestPhysicalAddress: UInt64, size: UInt64)], name: String = "guest-ram") throws(Errno) {
+    public init(layout: [(guestPhysicalAddress: UInt64, size: UInt64)], name: String = "guest-ram",
+                allowSealing: Bool = false) throws(Errno) {
         guard !layout.isEmpty else { throw .invalidArgument }
         let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
         var offset: UInt64 = 0
@@ -67,7 +68,7 @@ public final class GuestRAM {
         let sorted = pending.sorted { $0.gpa < $1.gpa }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.gpa + a.size > b.gpa { throw .invalidArgument }
 
-        let fd = try MemFD.create(name: name, size: offset)
+        let fd = try MemFD.create(name: name, size: offset, allowSealing: allowSealing)
         descriptor = fd
         mapping = try MemoryMapping(descriptor: fd, offset: 0, length: offset)
         regions = pending.map {

@@ -14,14 +14,18 @@ public struct VirtioFSConfiguration: Sendable, Equatable {
     public var slotsPerQueue: Int
     /// FUSE INIT offer.
     public var fuse: FUSEInitNegotiation.Options
+    /// How long GET_VRING_BASE waits for aborted in-flight requests before it answers without them.
+    public var stopTimeoutMilliseconds: Int
 
     public init(tag: String?, requestQueues: Int = 1, maxQueueSize: Int = 1024, slotsPerQueue: Int = 128,
-                fuse: FUSEInitNegotiation.Options = FUSEInitNegotiation.Options()) {
+                fuse: FUSEInitNegotiation.Options = FUSEInitNegotiation.Options(),
+                stopTimeoutMilliseconds: Int = 5_000) {
         self.tag = tag
         self.requestQueues = requestQueues
         self.maxQueueSize = maxQueueSize
         self.slotsPerQueue = slotsPerQueue
         self.fuse = fuse
+        self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
     }
 
     /// The device configuration space: `struct virtio_fs_config { u8 tag[36]; le32 num_request_queues; }`.

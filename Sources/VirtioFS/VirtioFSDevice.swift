@@ -35,6 +35,8 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         var features: VirtioFeatures = []
     }
     private let state: Mutex<State>
+    /// Signalled by a queue whose guest memory faulted (a region's file shrank): the server drops the connection.
+    private let memoryFault: EventFD?
 
     public init(fsdev: FS, reactors: ReactorGroup, configuration: VirtioFSConfiguration,
                 logger: Logger = Logger(label: "vhostfsd.virtio-fs")) {
@@ -44,7 +46,10 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         self.session = FUSESession(options: configuration.fuse)
         self.logger = logger
         state = Mutex(State(queues: Array(repeating: nil, count: 1 + configuration.requestQueues)))
+        memoryFault = try? EventFD()
     }
+
+    public var disconnectRequest: EventFD? { memoryFault }
 
     // MARK: - VhostUserBackend
 
@@ -136,6 +141,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
         let session = self.session
         let slots = self.configuration.slotsPerQueue
         let logger = self.logger
+        let memoryFault = self.memoryFault
         let result: Result<ReactorBound<VirtioFSQueue<FS.Channel>>, VhostUserError> = reactor.run {
             do {
                 let ring = try SplitQueue(size: Int(configuration.size), descriptorTable: desc, availRing: avail,
@@ -144,7 +150,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
                                           nextUsedIndex: configuration.nextAvailIndex)
                 let channel = try reactor.channel(for: fsdev)
                 let queue = VirtioFSQueue(index: i, ring: ring, memory: memory, kick: kick, call: call,
-                                          channel: channel, logger: logger)
+                                          channel: channel, logger: logger, memoryFault: memoryFault)
                 queue.dispatcher = FUSEQueueDispatcher(session: session, channel: channel, sink: queue,
                                                        queueIndex: i, slotCount: slots)
                 queue.pollerRegistration = reactor.registerPoller(queue, name: "virtqueue-\(i)")
@@ -172,18 +178,29 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
             return s.queues[index]
         }) else { return 0 }
         let reactor = q.reactor
-        reactor.run { q.value.stopping = true }
         // vhost-user.rst: GET_VRING_BASE answers after the ring's in-flight requests completed. Reads and writes
-        // finish on their own; a request that could wait forever (a blocking lock) is aborted after 100 ms.
-        var waited = 0
-        while reactor.run({ q.value.inFlight }) > 0 {
-            if waited == 1_000 {
-                logger.notice("queue \(index): aborting in-flight requests to stop the ring")
-                reactor.run { q.value.abortInFlight() }
-            }
-            if waited == 100_000 { logger.warning("queue \(index): still waiting for in-flight requests") }
-            usleep(100)
-            waited += 1
+        // finish on their own; a request that could wait forever (a blocking lock) is aborted after
+        // `abortAfterMilliseconds`. One that even an abort cannot end (a read stuck in a hung file system under
+        // the share) is given up after `configuration.stopTimeoutMilliseconds`: the ring is answered without it,
+        // and it finishes later without touching the ring or guest memory.
+        let (inFlight, drained) = reactor.run { () -> (Int, EventFD?) in
+            q.value.stopping = true
+            return (q.value.inFlight, q.value.drained)
+        }
+        var left = inFlight
+        if left > 0 {
+            left = waitUntilDrained(q, drained, milliseconds: Self.abortAfterMilliseconds)
+        }
+        if left > 0 {
+            logger.notice("queue \(index): aborting \(left) in-flight requests to stop the ring")
+            reactor.run { q.value.abortInFlight() }
+            left = waitUntilDrained(q, drained, milliseconds: configuration.stopTimeoutMilliseconds)
+        }
+        if left > 0 {
+            logger.warning("""
+                queue \(index): \(left) requests still in flight after \(configuration.stopTimeoutMilliseconds) ms; \
+                answering GET_VRING_BASE without them (their buffers are not returned to the guest)
+                """)
         }
         let fsdev = self.fsdev
         let next = reactor.run { () -> UInt16 in
@@ -192,12 +209,32 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
             _ = queue.prepareToSleep()
             if let p = queue.pollerRegistration { reactor.unregisterPoller(p) }
             if let w = queue.wakeRegistration { reactor.unregisterWake(w) }
-            queue.dispatcher = nil
-            reactor.releaseChannel(for: fsdev)
+            queue.pollerRegistration = nil
+            queue.wakeRegistration = nil
+            queue.abandon { reactor.releaseChannel(for: fsdev) }
+            if !queue.abandoned { queue.dispatcher = nil }
             return queue.ring.nextAvailIndex
         }
         logger.debug("queue \(index) stopped at avail index \(next)")
         return next
+    }
+
+    /// How long GET_VRING_BASE lets in-flight requests finish before it aborts them (a blocking lock wait).
+    static var abortAfterMilliseconds: Int { 100 }
+
+    /// Waits until the stopping queue has no request in flight or `milliseconds` have passed; returns how many
+    /// are still in flight. Sleeps on the queue's `drained` eventfd (each check asks the reactor).
+    private func waitUntilDrained(_ q: ReactorBound<VirtioFSQueue<FS.Channel>>, _ drained: EventFD?,
+                                  milliseconds: Int) -> Int {
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(milliseconds, 0)) &* 1_000_000
+        while true {
+            let left = q.reactor.run { q.value.inFlight }
+            let now = SystemClock.monotonicNanoseconds()
+            guard left > 0, now < deadline else { return left }
+            // Wake at least every 10 ms: the eventfd is a shortcut, the count asked of the reactor is the truth.
+            let wait = min((deadline - now) / 1_000_000 + 1, 10)
+            if let drained { _ = drained.wait(timeoutMilliseconds: Int32(wait)) } else { usleep(UInt32(wait) * 1000) }
+        }
     }
 
     public func setCall(_ index: Int, _ call: EventFD?) {

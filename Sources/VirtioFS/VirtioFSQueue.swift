@@ -32,6 +32,14 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     private var notificationsEnabled = true
     /// No new chains are popped (GET_VRING_BASE in progress).
     var stopping = false
+    /// Signalled when the last in-flight request of a stopping queue finishes: what GET_VRING_BASE waits on.
+    let drained: EventFD?
+    /// The ring was handed back (GET_VRING_BASE answered) with requests still in flight: they finish without
+    /// touching guest memory or the ring, and `whenAbandonedDrained` runs after the last one.
+    private(set) var abandoned = false
+    private var whenAbandonedDrained: (() -> Void)?
+    /// Keeps an abandoned queue alive until its last request finished (the dispatcher's sink is unowned).
+    private var keepAlive: VirtioFSQueue?
     /// The ring is broken (a hostile or buggy driver): nothing more is popped until it is restarted.
     private(set) var broken = false
     /// Chains served, for statistics.
@@ -42,8 +50,13 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     /// Chains popped per poll, so that one busy queue does not starve the reactor's other pollers.
     static var batchLimit: Int { 32 }
 
+    /// Signalled when this queue's guest memory faulted (the device's disconnect request).
+    private let memoryFault: EventFD?
+    /// The guard's fault count when this queue last looked (`MemoryMapping.guardedFaultGeneration`).
+    private var faultGeneration: UInt64
+
     init(index: Int, ring: SplitQueue, memory: GuestMemoryMap, kick: EventFD?, call: EventFD?, channel: Channel,
-         logger: Logger) {
+         logger: Logger, memoryFault: EventFD? = nil) {
         self.index = index
         self.ring = ring
         self.memory = memory
@@ -51,6 +64,28 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
         self.call = call
         self.channel = channel
         self.logger = logger
+        self.memoryFault = memoryFault
+        drained = try? EventFD()
+        faultGeneration = MemoryMapping.guardedFaultGeneration
+    }
+
+    /// Whether guest memory faulted since the last look: a region's file shrank under an access (the guard
+    /// answered it with zeros). The ring then stops for good and the device asks the server to drop the
+    /// connection. One load per poll while nothing faulted.
+    @inline(__always)
+    private func memoryFaulted() -> Bool {
+        let generation = MemoryMapping.guardedFaultGeneration
+        guard generation != faultGeneration else { return false }
+        faultGeneration = generation
+        guard memory.hasFaulted else { return false }
+        if !broken {
+            broken = true
+            ring.markBroken()
+            logger.error("queue \(index): the front-end's memory shrank under the mapping; dropping the connection")
+            err?.signal()
+            memoryFault?.signal()
+        }
+        return true
     }
 
     /// Requests in flight.
@@ -59,8 +94,22 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     /// Aborts every request in flight (see `FUSEQueueDispatcher.abortAll`).
     func abortInFlight() { dispatcher?.abortAll() }
 
+    /// Gives the ring up with requests still in flight (GET_VRING_BASE could not wait longer): they finish
+    /// without a reply or a used entry, and `release` runs once the last one has (freeing what they hold, such as
+    /// the channel reference; until then the queue keeps itself alive). With nothing in flight `release` runs now.
+    func abandon(release: @escaping () -> Void) {
+        guard let dispatcher, dispatcher.inFlight > 0 else {
+            release()
+            return
+        }
+        abandoned = true
+        dispatcher.abandoned = true
+        whenAbandonedDrained = release
+        keepAlive = self
+    }
+
     func poll() -> PollResult {
-        guard !stopping, !broken, let dispatcher else {
+        guard !stopping, !broken, !memoryFaulted(), let dispatcher else {
             if usedPending { notify() }
             return .idle
         }
@@ -85,12 +134,13 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
             dispatcher.start(chain)
         }
         if usedPending { notify() }
+        _ = memoryFaulted()
         return popped > 0 ? .busy : .idle
     }
 
     func prepareToSleep() -> SleepPermission {
         if usedPending { notify() }
-        if broken || stopping { return .sleep }
+        if broken || stopping || memoryFaulted() { return .sleep }
         notificationsEnabled = true
         // True when chains arrived while notifications were off: serve them before sleeping.
         if (try? ring.enableNotification(memory: memory)) ?? false { return .stayAwake }
@@ -100,6 +150,18 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
     }
 
     func fuseRequestFinished(head: UInt16, usedLength: UInt32) {
+        if stopping && inFlight == 0 { drained?.signal() }
+        if abandoned {
+            // The ring belongs to the front-end again: never touch it.
+            if inFlight == 0, let release = whenAbandonedDrained {
+                withExtendedLifetime(self) {
+                    whenAbandonedDrained = nil
+                    release()
+                    keepAlive = nil
+                }
+            }
+            return
+        }
         do {
             try ring.pushUsed(head: head, length: usedLength, memory: memory)
             usedPending = true

@@ -22,25 +22,30 @@ final class CountingTarget: FSCompletionTarget, @unchecked Sendable {
     }
 }
 
-/// Drives a chain of queue-depth-1 reads: each completion submits the next until `remaining` is 0.
+/// Drives a chain of queue-depth-1 reads (or, with `write`, writes as `context`: with `killSetIDBits`, as a guest
+/// caller without CAP_FSETID under FUSE_HANDLE_KILLPRIV_V2): each completion submits the next until `remaining` is 0.
 final class ReadChain: FSCompletionTarget, @unchecked Sendable {
     let channel: AIOFSChannel
     let node: NodeID
     let handle: HandleID
     let vector: UnsafeMutablePointer<iovec>
     let fileBlocks: UInt64
+    let write: Bool
+    let context: RequestContext
     var remaining: Int
     var next: UInt64 = 0
     let done = DispatchSemaphore(value: 0)
 
     init(channel: AIOFSChannel, node: NodeID, handle: HandleID, vector: UnsafeMutablePointer<iovec>,
-         fileBlocks: UInt64, count: Int) {
+         fileBlocks: UInt64, count: Int, write: Bool = false, context: RequestContext = .root) {
         self.channel = channel
         self.node = node
         self.handle = handle
         self.vector = vector
         self.fileBlocks = fileBlocks
         self.remaining = count
+        self.write = write
+        self.context = context
     }
 
     private var inSubmit = false
@@ -58,17 +63,20 @@ final class ReadChain: FSCompletionTarget, @unchecked Sendable {
             again = false
             let offset = (next % fileBlocks) * 4096
             next &+= 1
+            let buffers = UnsafeBufferPointer(start: vector, count: 1)
             do throws(Errno) {
-                try channel.submit(.read(node: node, handle: handle, offset: offset, size: 4096,
-                                         buffers: UnsafeBufferPointer(start: vector, count: 1)),
-                                   context: .root, token: next, target: self)
-            } catch { fatalError("read submit failed: \(error)") }
+                try channel.submit(write ? .write(node: node, handle: handle, offset: offset, size: 4096,
+                                                  buffers: buffers)
+                                         : .read(node: node, handle: handle, offset: offset, size: 4096,
+                                                 buffers: buffers),
+                                   context: context, token: next, target: self)
+            } catch { fatalError("submit failed: \(error)") }
         } while again
         inSubmit = false
     }
 
     func fsdevDidComplete(token: UInt64, result: Result<FSReply, Errno>) {
-        guard case .success(.count(4096)) = result else { fatalError("read failed: \(result)") }
+        guard case .success(.count(4096)) = result else { fatalError("request failed: \(result)") }
         remaining -= 1
         if remaining > 0 { submitNext() } else { done.signal() }
     }
@@ -279,36 +287,58 @@ func main() throws {
         return r
     }
 
-    // Reads through the fsdev at queue depth 1: each completion (reaped by the channel's poller) submits the next.
-    func readChain(_ dev: AIOFSDevice) throws -> Double {
-        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
-        defer {
-            vector.deallocate()
-            buffer.deallocate()
-        }
-        vector.pointee = iovec(iov_base: buffer, iov_len: 4096)
-        let v = Unchecked(value: vector)
+    /// Looks up and opens the bench file through `dev`'s channel on the reactor.
+    func openBench(_ dev: AIOFSDevice, flags: Int32) throws -> (AIOFSChannel, NodeID, HandleID) {
         let setup = try reactor.run { () throws(Errno) -> Unchecked<(AIOFSChannel, NodeID, HandleID)> in
             let channel = try reactor.channel(for: dev)
             var result: (NodeID, HandleID)?
             try channel.submit(.lookup(parent: .root, name: "bench")) { lookup in
                 guard case .success(.entry(let e)) = lookup else { return }
-                try? channel.submit(.open(node: e.node, flags: O_RDONLY)) { open in
+                try? channel.submit(.open(node: e.node, flags: flags)) { open in
                     if case .success(.opened(let o)) = open { result = (e.node, o.handle) }
                 }
             }
             guard let result else { throw .ioError }
             return Unchecked(value: (channel, result.0, result.1))
         }
-        let (channel, node, handle) = setup.value
+        return setup.value
+    }
+
+    // Reads (or writes) through the fsdev at queue depth 1: each completion (reaped by the channel's poller) submits
+    // the next.
+    func readChain(_ dev: AIOFSDevice, write: Bool = false, context: RequestContext = .root) throws -> Double {
+        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer {
+            vector.deallocate()
+            buffer.deallocate()
+        }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0x33, count: 4096)
+        vector.pointee = iovec(iov_base: buffer, iov_len: 4096)
+        let v = Unchecked(value: vector)
+        let (channel, node, handle) = try openBench(dev, flags: write ? O_WRONLY : O_RDONLY)
         return best(iterations: iterations) { n in
             let chain = Unchecked(value: ReadChain(channel: channel, node: node, handle: handle, vector: v.value,
-                                                   fileBlocks: UInt64(fileSize / 4096), count: n))
+                                                   fileBlocks: UInt64(fileSize / 4096), count: n, write: write,
+                                                   context: context))
             reactor.run { chain.value.submitNext() }
             chain.value.done.wait()
         }
     }
+    // Writes as a caller without CAP_FSETID (KILLPRIV_V2) cost one statx of the mode more.
+    let write = try readChain(device, write: true)
+    let writeKill = try readChain(device, write: true,
+                                  context: RequestContext(uid: 1000, gid: 1000, killSetIDBits: true))
+    let floorPwrite: Double = try {
+        let file = try FileDescriptor.open(directory + "/bench", flags: O_WRONLY)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0x33, count: 4096)
+        return best(iterations: iterations) { n in
+            for i in 0..<n { _ = pwrite(file.rawValue, buffer, 4096, off_t((i % 256) * 4096)) }
+        }
+    }()
+
     let read = try readChain(device)
     let readSkip = try readChain(skipDevice)
     let readInline = try readChain(inlineDevice)
@@ -328,6 +358,8 @@ func main() throws {
     row("read 4 KiB QD1 vs raw libaio", read, r.floorAIO, "io_submit+io_getevents 4 KiB")
     row("read 4 KiB QD1 inline cached", readInline, r.floorPread, "pread 4 KiB (RWF_NOWAIT fast path)")
     row("read 4 KiB QD1 skip_rw (no I/O)", readSkip, r.floorPread, "pread 4 KiB")
+    row("write 4 KiB QD1 (libaio)", write, floorPwrite, "pwrite 4 KiB (page cache)")
+    row("write 4 KiB QD1 KILL_SUIDGID", writeKill, floorPwrite, "pwrite 4 KiB (+ statx of the mode)")
     print("")
     print("token vs closure completion: \(fixed(r.getattrClosure - r.getattrToken, 0)) ns per request "
           + "(one allocation and a capture per closure)")

@@ -24,6 +24,16 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
     /// Whether the back-end keeps listening after its front-end disconnects, so that a second guest can attach.
     /// QEMU's C virtiofsd serves exactly one front-end and exits when it goes away.
     var servesSuccessiveFrontEnds: Bool
+    /// Arguments appended to turn guest caching off (`--cache=never`; a later option wins over the template's).
+    var cacheNeverArguments: [String] {
+        switch name {
+        case "virtiofsd-c": ["-o", "cache=none"]
+        case "command":
+            (ProcessInfo.processInfo.environment["VHOSTFS_E2E_BACKEND_CACHE_NEVER"] ?? "--cache=never")
+                .split(separator: " ").map(String.init)
+        default: ["--cache=never"]
+        }
+    }
 
     var description: String { "\(name) (\(commandTemplate.joined(separator: " ")))" }
 

@@ -21,9 +21,13 @@ final class SandboxedDaemon {
     var supervisorPID: pid_t { process.processID }
 
     /// Starts `vhostfsd --socket-path=... --shared-dir=... <arguments>`, behind `prefix` (e.g. `setpriv ...`).
-    /// - Parameter prepare: called with the share before the daemon starts.
-    init(_ arguments: [String], prefix: String = "", prepare: (SandboxedDaemon.Paths) throws -> Void = { _ in })
-        throws
+    /// - Parameters:
+    ///   - user: run the daemon as this user (`prefix`, then setpriv without supplementary groups): the share and
+    ///     the socket's directory are then its, and it runs a copy of the binary in `root`, wherever the checkout
+    ///     is.
+    ///   - prepare: called with the share before the daemon starts.
+    init(_ arguments: [String], prefix: String = "", user: TestUser? = nil,
+         prepare: (SandboxedDaemon.Paths) throws -> Void = { _ in }) throws
     {
         var template = Array("/tmp/vhostfsd-sandbox-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap(mkdtemp) }) else {
@@ -37,7 +41,15 @@ final class SandboxedDaemon {
         guard FileManager.default.createFile(atPath: root + "/outside-secret.txt", contents: Data(Self.secret.utf8))
         else { throw POSIXError(.EIO) }
         try prepare(Paths(root: root, share: share))
-        let command = ([Self.executable, "--socket-path={socket}", "--shared-dir={dir}"] + arguments)
+        var executable = Self.executable
+        var prefix = prefix
+        if let user {
+            executable = root + "/vhostfsd"
+            try FUSEBackendProcess.copyExecutable(Self.executable, to: executable)
+            for directory in [root, share] { chown(directory, user.uid, user.gid) }
+            prefix += (prefix.isEmpty ? "" : " ") + "setpriv --reuid=\(user.uid) --regid=\(user.gid) --clear-groups"
+        }
+        let command = ([executable, "--socket-path={socket}", "--shared-dir={dir}"] + arguments)
             .joined(separator: " ")
         process = try FUSEBackendProcess(
             template: prefix.isEmpty ? command : prefix + " " + command, socketPath: socketPath,

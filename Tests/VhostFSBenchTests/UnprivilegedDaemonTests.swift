@@ -27,8 +27,7 @@ struct UnprivilegedDaemonTests {
         #expect(chmod(share + "/roots.txt", 0o644) == 0)
         // A copy of the binary the user can run wherever the checkout is.
         let binary = root + "/vhostfsd"
-        try FileManager.default.copyItem(atPath: ".build/debug/vhostfsd", toPath: binary)
-        #expect(chmod(binary, 0o755) == 0)
+        try FUSEBackendProcess.copyExecutable(".build/debug/vhostfsd", to: binary)
 
         let process = try FUSEBackendProcess(
             template: "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups \(binary) "

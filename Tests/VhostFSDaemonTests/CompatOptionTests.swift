@@ -133,7 +133,7 @@ import Testing
                 "source=$SHARE,no_allow_direct_io,no_killpriv_v2,no_posix_acl,no_security_label",
             ]),
             { f in
-                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share)
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, killprivV2: false)
             }
         ),
         (
@@ -185,7 +185,7 @@ import Testing
         CommandLineCase(["-o", "xattr,bogus"], "-o bogus: unknown or unsupported option"),
         CommandLineCase(["-o", "modcaps=+sys_bogus"], "-o modcaps: sys_bogus is not a capability name"),
         CommandLineCase(
-            ["-o", "xattrmap=:map::user.virtiofs.:"], "-o xattrmap=:map::user.virtiofs.:: unknown or unsupported option"
+            ["-o", "xattrmap=:map::user.virtiofs."], "-o xattrmap: rule 1: missing the prefix, or the ':' that ends it"
         ),
         CommandLineCase(["-o", "security_label"], "-o security_label: " + CommandLineSettings.securityLabelRefusal),
         CommandLineCase(["--allow-direct-io", "-o", "no_allow_direct_io"],

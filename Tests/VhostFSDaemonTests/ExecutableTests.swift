@@ -89,6 +89,12 @@ import Testing
             "-o modcaps: mknod must start with + or - (e.g. +sys_admin:-mknod)"),
         CommandLineCase(["--fd=999999", "--shared-dir=$SHARE"], "--fd: 999999 is not an open file descriptor"),
         CommandLineCase(["-o"], "Missing value for '-o <opt[,opt...]>'"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--xattrmap=:prefix:everywhere:a.:b.:"],
+            "--xattrmap: rule 1: unknown scope 'everywhere' (expected all, client or server)"),
+        CommandLineCase(
+            ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--killpriv-v2", "-o", "no_killpriv_v2"],
+            "-o no_killpriv_v2 conflicts with --killpriv-v2"),
     ]
 
     @Test(arguments: badArguments)

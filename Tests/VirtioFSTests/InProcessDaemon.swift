@@ -1,4 +1,5 @@
 import FSDevAIO
+import FUSE
 import Foundation
 import Glibc
 import Reactor
@@ -20,15 +21,17 @@ final class InProcessDaemon: @unchecked Sendable {
     private let finished = Mutex(false)
 
     init(requestQueues: Int = 1, reactors reactorCount: Int = 1, options: AIOFSOptions = AIOFSOptions(),
-         pollMode: PollMode = .default) throws {
+         pollMode: PollMode = .default, fuse: FUSEInitNegotiation.Options = FUSEInitNegotiation.Options(),
+         stopTimeoutMilliseconds: Int = 5_000) throws {
         directory = NSTemporaryDirectory() + "vfs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         share = directory + "/share"
         socketPath = directory + "/sock"
         try FileManager.default.createDirectory(atPath: share, withIntermediateDirectories: true)
         reactors = try ReactorGroup(count: reactorCount, pollMode: pollMode)
         fsdev = try AIOFSDevice(rootPath: share, options: options)
-        device = VirtioFSDevice(fsdev: fsdev, reactors: reactors,
-                                configuration: VirtioFSConfiguration(tag: "test", requestQueues: requestQueues))
+        let configuration = VirtioFSConfiguration(tag: "test", requestQueues: requestQueues, fuse: fuse,
+                                                  stopTimeoutMilliseconds: stopTimeoutMilliseconds)
+        device = VirtioFSDevice(fsdev: fsdev, reactors: reactors, configuration: configuration)
         server = try VhostUserServer(listener: try VhostUserServer.bind(path: socketPath))
         let t = Thread { [self] in
             server.serve(backend: device)

@@ -44,6 +44,68 @@ struct RingStopTests {
     }
 }
 
+extension RingStopTests {
+    /// A read stuck in a hung file system under the share (here a FUSE mount whose server never answers READ) can
+    /// be aborted by nothing: GET_VRING_BASE still answers, after the stop timeout, without it; the read finishes
+    /// later without touching the ring, and the next front-end is served.
+    @Test func getVringBaseAnswersWhileAReadIsStuckInAHungFileSystem() throws {
+        let d = try InProcessDaemon(options: AIOFSOptions(inlineCachedReads: true), stopTimeoutMilliseconds: 500)
+        defer { d.stop() }
+        let hung = try HungFileSystem(mountPoint: d.share + "/hung")
+        defer { hung.close() }
+        let c = try d.client()
+        let directory = try c.lookup(parent: FUSEClient.rootNodeID, name: "hung")
+        let file = try c.lookup(parent: directory.nodeID, name: "file")
+        #expect(file.attributes.size == HungFileSystem.fileSize)
+        let handle = try c.open(file.nodeID, flags: O_RDONLY).handle
+        let q = c.queue
+        try q.submitRead(file.nodeID, handle: handle, offset: 0, size: 4096)
+        q.kick()
+        #expect(eventually { hung.readsReceived > 0 }, "the read did not reach the hung file system")
+        let usedBefore = q.driver.deviceUsedIndex
+        let start = Date()
+        let base = try c.frontend.getVringBase(1)
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited < 3, "GET_VRING_BASE took \(waited) s")
+        #expect(waited >= 0.5, "answered before the stop timeout: \(waited) s")
+        #expect(base == UInt32(q.driver.publishedAvailIndex))
+        c.shutdown()
+        // The daemon serves the next front-end while the abandoned read is still stuck.
+        let next = try d.client()
+        #expect(try next.getattr(FUSEClient.rootNodeID).attributes.isDirectory)
+        #expect(hung.readsReceived == 1)
+        // The stuck read fails once the hung file system goes away; it finishes without touching the old ring.
+        hung.close()
+        usleep(200_000)
+        #expect(q.driver.deviceUsedIndex == usedBefore)
+        next.shutdown()
+    }
+
+    /// Shutting the daemon down (SIGTERM: the server stops, then the reactors) while a read is stuck in a hung
+    /// file system ends within seconds: the helper thread holding the read is left behind, not waited for.
+    @Test func shutdownEndsWhileAReadIsStuckInAHungFileSystem() throws {
+        let d = try InProcessDaemon(options: AIOFSOptions(inlineCachedReads: true), stopTimeoutMilliseconds: 200)
+        let hung = try HungFileSystem(mountPoint: d.share + "/hung")
+        defer { hung.close() }
+        let c = try d.client()
+        let directory = try c.lookup(parent: FUSEClient.rootNodeID, name: "hung")
+        let file = try c.lookup(parent: directory.nodeID, name: "file")
+        let handle = try c.open(file.nodeID, flags: O_RDONLY).handle
+        try c.queue.submitRead(file.nodeID, handle: handle, offset: 0, size: 4096)
+        c.queue.kick()
+        #expect(eventually { hung.readsReceived > 0 }, "the read did not reach the hung file system")
+        let start = Date()
+        d.server.stopEvent.signal()
+        #expect(c.frontend.isClosedByPeer(timeoutMilliseconds: 5_000))
+        d.reactors.stop()
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited < 5, "shutting down took \(waited) s")
+        hung.close()
+        c.shutdown()
+        d.stop()
+    }
+}
+
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct PollingFrontEndTests {
     /// A front-end may ask for polling (SET_VRING_KICK with the no-fd flag): an interrupt-mode reactor then has no

@@ -73,6 +73,18 @@ int CLinux_accept4(int fd, int flags);
 /// gettid(2).
 long CLinux_gettid(void);
 
+/// SIGBUS guard for guest memory (GuestMemoryGuard.c). The first registration installs a SIGBUS handler (the
+/// previous disposition is kept for every other SIGBUS). A fault inside a registered range is repaired by mapping
+/// anonymous zero pages (`granule` bytes, MAP_FIXED) over the faulting page of that range and counted; any other
+/// SIGBUS gets the previous disposition. Register returns a slot (>= 0) or -errno (-ENOSPC: 4096 live ranges);
+/// unregister before unmapping the range.
+long CLinux_guest_memory_guard_register(void *start, size_t length, size_t granule);
+void CLinux_guest_memory_guard_unregister(long slot);
+/// Faults repaired in the range of `slot`.
+uint32_t CLinux_guest_memory_guard_faults(long slot);
+/// Faults repaired in any range so far (a cheap "did anything happen" check for pollers).
+uint64_t CLinux_guest_memory_guard_generation(void);
+
 // Atomics on memory shared with another process (guest RAM, kernel-visible rings). Swift's Atomic cannot be
 // placed over foreign memory, so these are the only way the rings are read and published.
 static inline uint16_t CLinux_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); }
