@@ -252,8 +252,18 @@ public final class AIOFSChannel: FSChannel, Poller {
         lockWaits.removeAll()
         for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
         aio.drain()
-        uring?.drain()
-        helpers?.drain()
-        helpers?.stop()
+        // Reads and writes stuck in a hung file system under the share must not hold the shutdown: the ring and the
+        // helpers get at most `Self.stopTimeoutNanoseconds` between them, then what is stuck is left behind.
+        let deadline = SystemClock.monotonicNanoseconds() &+ Self.stopTimeoutNanoseconds
+        let remaining = { () -> UInt64 in
+            let now = SystemClock.monotonicNanoseconds()
+            return now < deadline ? deadline - now : 0
+        }
+        uring?.drain(timeoutNanoseconds: remaining())
+        helpers?.drain(timeoutNanoseconds: remaining())
+        helpers?.stop(timeoutNanoseconds: remaining())
     }
+
+    /// How long a channel's shutdown waits for reads and writes on the helpers or the ring (2 s).
+    static let stopTimeoutNanoseconds: UInt64 = 2_000_000_000
 }

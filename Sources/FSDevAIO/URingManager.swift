@@ -2,11 +2,11 @@ import FSDev
 import Glibc
 import LinuxSystem
 import Reactor
+import Synchronization
 
 /// The io_uring state of one channel (`AIOFSOptions.Engine.ioUring`): a ring, request slots in the reactor's NUMA
-/// memory, and completions read from the completion ring in user space by the channel's poller. The kernel runs a
-/// request it cannot do without blocking (a buffered write on ext4, a read that misses the page cache) on its own
-/// worker threads, so that neither blocks the reactor.
+/// memory, and completions read from the completion ring in user space by the channel's poller. Every request
+/// runs on the kernel's worker threads (IOSQE_ASYNC), so that none blocks the reactor.
 ///
 /// Used only on the owning reactor. A slot is taken at submission and given back right before its completion
 /// runs, so the completion may submit again; completions are taken one at a time from the ring (its head moved
@@ -61,8 +61,12 @@ final class URingManager {
     ) throws(Errno) {
         guard let slot = freeSlots.popLast() else { throw .wouldBlock }
         // The slot keeps the descriptor open until the completion; the kernel takes its own file reference.
+        // IOSQE_ASYNC: straight to the kernel's workers. Without it io_uring first tries the request on the
+        // submitting thread with IOCB_NOWAIT, which not every file system honours: a file on a hung FUSE mount
+        // under the share blocked the reactor inside io_uring_enter (RingStopTests). Reads only come here after
+        // RWF_NOWAIT said the page cache cannot serve them, and ext4 refuses NOWAIT buffered writes anyway.
         let prepared = ring.prepareVectored(write: write, descriptor: descriptor.rawValue, vectors: vectors,
-                                            count: count, offset: offset, userData: UInt64(slot) + 1)
+                                            count: count, offset: offset, userData: UInt64(slot) + 1, async: true)
         guard prepared else {
             freeSlots.append(slot)
             throw .wouldBlock
@@ -115,11 +119,29 @@ final class URingManager {
         return false
     }
 
-    /// Waits for and completes every in-flight request (channel shutdown): the memory they target must stay valid
-    /// until then.
-    func drain() {
+    /// Waits for and completes the in-flight requests (channel shutdown), for at most `timeoutNanoseconds`: a
+    /// request stuck in a hung file system under the share must not hold the daemon's exit. What is still in
+    /// flight then is abandoned: the manager is kept alive for good (`abandoned`), so that the ring stays open and
+    /// the slots keep their owners, which keep the guest memory the kernel may still write mapped.
+    func drain(timeoutNanoseconds: UInt64 = 2_000_000_000) {
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeoutNanoseconds
         while inFlight > 0 {
-            if reap() == 0 && inFlight > 0 { _ = ring.waitForCompletion(nanoseconds: 100_000_000) }
+            if reap() > 0 { continue }
+            let now = SystemClock.monotonicNanoseconds()
+            guard now < deadline else {
+                Self.abandoned.withLock { $0.append(Abandoned(manager: self)) }
+                return
+            }
+            _ = ring.waitForCompletion(nanoseconds: Int(min(deadline - now, 100_000_000)))
         }
+    }
+
+    /// Managers whose shutdown left requests in the kernel (see `drain`).
+    private static let abandoned = Mutex<[Abandoned]>([])
+
+    /// A manager kept alive after its channel is gone; never touched again.
+    private struct Abandoned: @unchecked Sendable {
+        // SAFETY (Sendable): only stored, never used, from any thread.
+        let manager: URingManager
     }
 }
