@@ -31,9 +31,12 @@ let package = Package(
                        providers: [.apt(["libnuma-dev"])]),
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
+                       providers: [.apt(["liburing-dev"])]),
 
         // MARK: - Linux layer
-        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp"], swiftSettings: gnuSource),
+        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp", "CURing"],
+                swiftSettings: gnuSource),
 
         // MARK: - Guest memory and rings
         .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),

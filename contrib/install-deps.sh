@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs what vhostfsd needs to build and test on Debian 12: libaio, libnuma and libseccomp headers, and for the
-# guest tests QEMU, the Debian kernel, busybox-static and the initramfs tools; systemd-socket-activate, setpriv,
-# useradd and newuidmap for the daemon tests. Swift itself must already be installed.
+# Installs what vhostfsd needs to build and test on Debian 12: libaio, libnuma, libseccomp and liburing headers,
+# and for the guest tests QEMU, the Debian kernel, busybox-static and the initramfs tools; systemd-socket-activate,
+# setpriv, useradd and newuidmap for the daemon tests. Swift itself must already be installed.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-packages=(libaio-dev libnuma-dev libseccomp-dev qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils
-    zstd)
+packages=(libaio-dev libnuma-dev libseccomp-dev liburing-dev qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
+    xz-utils zstd)
 # The tests run the daemon under systemd-socket-activate (systemd) and as an unprivileged user (util-linux's setpriv).
 packages+=(systemd util-linux)
 # An ordinary user's namespace sandbox writes --uid-map/--gid-map with newuidmap/newgidmap; the tests add a user

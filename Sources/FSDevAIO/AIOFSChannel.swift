@@ -13,15 +13,24 @@ public final class AIOFSChannel: FSChannel, Poller {
     let aio: AIOManager
     private var pollerRegistration: PollerRegistration?
     private var wakeRegistration: WakeRegistration?
-    private var lockWaits: [LockWait] = []
+    // Exclusivity: read on every submit, poll and sleep; confined to the reactor (unchecked, as AIOManager's).
+    @exclusivity(unchecked) private var lockWaits: [LockWait] = []
     private var lastLockRetry: UInt64 = 0
-    private var isShutDown = false
-    /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`).
-    private let coldReads: ColdReadWorker?
-    /// Reads handed to `coldReads` and not yet completed.
-    private var coldInFlight = 0
+    @exclusivity(unchecked) private var isShutDown = false
+    /// Helper threads for reads the page cache cannot serve (with `inlineCachedReads`) and for buffered writes
+    /// (with the `threads` engine).
+    private let helpers: HelperPool?
+    private var helperWakeRegistration: WakeRegistration?
+    /// The ring of the `io_uring` engine.
+    private let uring: URingManager?
+    private var uringWakeRegistration: WakeRegistration?
     /// Reads that went to the helper threads (diagnostics and tests).
-    public private(set) var coldReadCount: UInt64 = 0
+    public var coldReadCount: UInt64 { helpers?.readJobs ?? 0 }
+    /// Writes that went through the helper pool, and how many of them the reactor ran itself (diagnostics and
+    /// tests).
+    public var pooledWriteCount: (total: UInt64, onReactor: UInt64) {
+        (helpers?.writeJobs ?? 0, helpers?.writesOnReactor ?? 0)
+    }
 
     /// How often a waiting SETLKW / blocking flock is retried.
     static let lockRetryNanoseconds: UInt64 = 2_000_000
@@ -39,18 +48,26 @@ public final class AIOFSChannel: FSChannel, Poller {
         self.device = device
         self.reactor = reactor
         aio = try AIOManager(depth: device.options.queueDepth, reactor: reactor)
-        coldReads = device.options.inlineCachedReads && !device.options.skipReadWrite
-            ? try ColdReadWorker(reactor: reactor) : nil
-        lockWaits.reserveCapacity(device.options.queueDepth)
+        let options = device.options
+        let usesRing = options.engine == .ioUring && !options.skipReadWrite
+        let usesHelpers = (options.inlineCachedReads && !usesRing) || options.engine == .threads
+        helpers = usesHelpers && !options.skipReadWrite
+            ? try HelperPool(reactorIndex: reactor.index, depth: options.queueDepth,
+                             vectorCapacity: HelperPool.defaultVectorCapacity, helpers: options.helperThreads)
+            : nil
+        uring = usesRing ? try URingManager(depth: options.queueDepth, reactor: reactor) : nil
+        lockWaits.reserveCapacity(options.queueDepth)
         wakeRegistration = try reactor.registerWakeEventFD(aio.eventFD)
+        if let helpers { helperWakeRegistration = try reactor.registerWakeEventFD(helpers.doneEvent) }
+        if let uring { uringWakeRegistration = try reactor.registerWakeEventFD(uring.eventFD) }
         pollerRegistration = reactor.registerPoller(self, name: "fsdev-aio")
     }
 
     /// Free slots for reads and writes (reads on the helper threads count against the same depth).
-    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - coldInFlight) }
+    public var freeRequestSlots: Int { max(0, aio.freeSlotCount - (helpers?.inFlight ?? 0) - (uring?.inFlight ?? 0)) }
 
     /// Reads and writes submitted and not yet completed.
-    public var inFlightRequests: Int { aio.inFlight + coldInFlight }
+    public var inFlightRequests: Int { aio.inFlight + (helpers?.inFlight ?? 0) + (uring?.inFlight ?? 0) }
 
     /// Submits `operation`; see `FSChannel` for the contract. Must be called on the channel's reactor.
     public func submit<Target: FSCompletionTarget>(
@@ -117,20 +134,26 @@ public final class AIOFSChannel: FSChannel, Poller {
                     target.fsdevDidComplete(token: token, result: .success(.count(n)))
                     return
                 }
-                // Not (all) in the page cache: a helper thread reads it, so that the reactor does not block in
-                // io_submit on the disk.
-                if let coldReads {
-                    guard coldInFlight < aio.freeSlotCount else { throw .wouldBlock }
-                    let copied = Array(UnsafeBufferPointer(start: aio.scratchVectors.base, count: vectors.count))
-                    coldInFlight += 1
-                    coldReadCount &+= 1
-                    coldReads.enqueue(ColdReadWorker.Job(
-                        descriptor: descriptor, vectors: copied, offset: start,
-                        deliver: { result in
-                            // On the reactor. The closure keeps the channel and the target alive until then.
-                            self.coldInFlight -= 1
-                            target.fsdevDidComplete(token: token, result: result.map { .count($0) })
-                        }))
+                // Not (all) in the page cache: a helper thread (or the kernel's, with io_uring) reads it, so that
+                // the reactor does not block in io_submit on the disk.
+                if let helpers, uring == nil {
+                    guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
+                    if helpers.enqueue(.read, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                       count: vectors.count, offset: start, token: token, target: target) {
+                        return
+                    }
+                }
+            }
+            if let uring {
+                guard freeRequestSlots > 0 else { throw .wouldBlock }
+                try uring.submit(write: write, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                 count: vectors.count, offset: start, token: token, target: target)
+                return
+            }
+            if write && device.options.engine == .threads, let helpers {
+                guard helpers.inFlight < aio.freeSlotCount else { throw .wouldBlock }
+                if helpers.enqueue(.write, descriptor: descriptor, vectors: aio.scratchVectors.base,
+                                   count: vectors.count, offset: start, token: token, target: target) {
                     return
                 }
             }
@@ -183,12 +206,16 @@ public final class AIOFSChannel: FSChannel, Poller {
             w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted))
             return true
         }
+        if let uring, uring.abort(token: victim) { return true }
+        if let helpers, helpers.contains(token: victim) { return true }
         return aio.abort(token: victim)
     }
 
     /// The channel's poller: reap completions, retry waiting locks.
     public func poll() -> PollResult {
         var busy = aio.reap() > 0
+        if let helpers, helpers.poll() > 0 { busy = true }
+        if let uring, uring.reap() > 0 { busy = true }
         if !lockWaits.isEmpty {
             let now = SystemClock.monotonicNanoseconds()
             if now &- lastLockRetry >= Self.lockRetryNanoseconds {
@@ -203,6 +230,8 @@ public final class AIOFSChannel: FSChannel, Poller {
     /// when locks wait (they have no descriptor to wake on).
     public func prepareToSleep() -> SleepPermission {
         if aio.hasReadyCompletions { return .stayAwake }
+        if let helpers, !helpers.prepareToSleep() { return .stayAwake }
+        if let uring, uring.hasReadyCompletions { return .stayAwake }
         if !lockWaits.isEmpty { return .sleepAtMost(nanoseconds: Self.lockRetryNanoseconds) }
         return .sleep
     }
@@ -213,13 +242,28 @@ public final class AIOFSChannel: FSChannel, Poller {
         isShutDown = true
         if let r = pollerRegistration { reactor.unregisterPoller(r) }
         if let r = wakeRegistration { reactor.unregisterWake(r) }
+        if let r = helperWakeRegistration { reactor.unregisterWake(r) }
+        if let r = uringWakeRegistration { reactor.unregisterWake(r) }
         pollerRegistration = nil
         wakeRegistration = nil
+        helperWakeRegistration = nil
+        uringWakeRegistration = nil
         let waits = lockWaits
         lockWaits.removeAll()
         for w in waits { w.target.fsdevDidComplete(token: w.token, result: .failure(.interrupted)) }
         aio.drain()
-        // Cold reads finish; their completions run from the reactor's mailbox after this returns.
-        coldReads?.stop()
+        // Reads and writes stuck in a hung file system under the share must not hold the shutdown: the ring and the
+        // helpers get at most `Self.stopTimeoutNanoseconds` between them, then what is stuck is left behind.
+        let deadline = SystemClock.monotonicNanoseconds() &+ Self.stopTimeoutNanoseconds
+        let remaining = { () -> UInt64 in
+            let now = SystemClock.monotonicNanoseconds()
+            return now < deadline ? deadline - now : 0
+        }
+        uring?.drain(timeoutNanoseconds: remaining())
+        helpers?.drain(timeoutNanoseconds: remaining())
+        helpers?.stop(timeoutNanoseconds: remaining())
     }
+
+    /// How long a channel's shutdown waits for reads and writes on the helpers or the ring (2 s).
+    static let stopTimeoutNanoseconds: UInt64 = 2_000_000_000
 }

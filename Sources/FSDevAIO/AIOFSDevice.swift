@@ -58,6 +58,7 @@ public final class AIOFSDevice: FSDevice {
         throws(Errno)
     {
         guard options.maxWrite >= 4096, options.queueDepth >= 1, options.queueDepth <= 65536,
+              options.helperThreads >= 1, options.helperThreads <= 64,
               options.copyChunkLimit > 0, (options.descriptorCacheSize ?? 0) >= 0
         else { throw .invalidArgument }
         let root = try FileDescriptor.open(rootPath, flags: O_PATH | O_DIRECTORY)

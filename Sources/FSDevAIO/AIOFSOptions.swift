@@ -29,10 +29,27 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// serves the guest's direct I/O).
     public var directIO: Bool
     /// Serve a read the page cache can satisfy inline, with preadv2(RWF_NOWAIT) on the reactor, and send the others
-    /// (EAGAIN: data not cached; a short count: partly cached) to helper threads (`ColdReadWorker`) instead of
+    /// (EAGAIN: data not cached; a short count: partly cached) to helper threads (`HelperPool`) instead of
     /// libaio, whose io_submit would block the reactor on the disk. Saves the libaio round trip on cached data
     /// (fsdev-microbench prints both). Off by default here; the daemon turns it on (`--no-inline-reads` to not).
     public var inlineCachedReads: Bool
+    /// How writes, and reads not served inline from the page cache, are done.
+    public enum Engine: String, Sendable, Hashable, CaseIterable {
+        /// libaio: io_submit on the reactor, which for a buffered file does the copy inside the call (one core per
+        /// reactor). Cold reads go to the helper threads when `inlineCachedReads` is on.
+        case libaio
+        /// The channel's helper pool (`HelperPool`): a write alone runs on the reactor (pwritev, no hand-off),
+        /// a burst is spread over the reactor and the helper threads; cold reads go to the helpers.
+        case threads
+        /// io_uring (liburing): requests the kernel cannot do without blocking (buffered writes on ext4, cold
+        /// reads) run on its worker threads; completions are read from the ring by the channel's poller.
+        case ioUring = "io_uring"
+    }
+
+    /// How writes and cold reads are done. Default libaio.
+    public var engine: Engine
+    /// Helper threads per channel (cold reads, offloaded writes).
+    public var helperThreads: Int
     /// In-flight reads and writes per channel (io_setup depth and request slots).
     public var queueDepth: Int
     /// Largest COPY_FILE_RANGE done in one request; longer ones return a short count (the guest loops), so that one
@@ -71,7 +88,8 @@ public struct AIOFSOptions: Sendable, Hashable {
     public init(extendedAttributes: Bool = false, writebackCache: Bool = true, maxWrite: UInt32 = 128 * 1024,
                 skipReadWrite: Bool = false, cachePolicy: CachePolicy = .auto, posixLocks: Bool = false,
                 flockLocks: Bool = true, readOnly: Bool = false, directIO: Bool = false,
-                inlineCachedReads: Bool = false, queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20,
+                inlineCachedReads: Bool = false, engine: Engine = .libaio, helperThreads: Int = 2,
+                queueDepth: Int = 256, copyChunkLimit: UInt64 = 64 << 20,
                 fileHandles: FileHandleMode = .prefer, descriptorCacheSize: Int? = nil) {
         self.extendedAttributes = extendedAttributes
         self.writebackCache = writebackCache
@@ -83,6 +101,8 @@ public struct AIOFSOptions: Sendable, Hashable {
         self.readOnly = readOnly
         self.directIO = directIO
         self.inlineCachedReads = inlineCachedReads
+        self.engine = engine
+        self.helperThreads = helperThreads
         self.queueDepth = queueDepth
         self.copyChunkLimit = copyChunkLimit
         self.fileHandles = fileHandles

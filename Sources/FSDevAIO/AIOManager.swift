@@ -35,10 +35,10 @@ final class AIOManager {
     // Exclusivity: `freeSlotCount` is read before every chain is popped; the dynamic check cost about 80
     // instructions per request (callgrind). The manager is confined to its channel's reactor.
     @exclusivity(unchecked) private var freeSlots: [Int]
-    private var skipped: [Int]
-    private var skippedHead = 0
-    /// Requests submitted and not yet completed.
-    private(set) var inFlight = 0
+    @exclusivity(unchecked) private var skipped: [Int]
+    @exclusivity(unchecked) private var skippedHead = 0
+    /// Requests submitted and not yet completed. (Read on every reap and sleep; unchecked as `freeSlots`.)
+    @exclusivity(unchecked) private(set) var inFlight = 0
     /// The kernel's completion ring (struct aio_ring) when its header is the known version.
     private let ring: UnsafeMutableRawPointer?
 

@@ -269,6 +269,16 @@ public enum FileSystemCall {
         return try SystemCall.valueOrErrno { preadv2(descriptor, vectors, n, off_t(offset), flags) }.get()
     }
 
+    /// Writes `count` vectors at `offset` with RWF_* `flags`; returns the byte count written (possibly short). The
+    /// corresponding C function is `pwritev2`.
+    @inlinable
+    public static func writeVectors(
+        _ descriptor: CInt, _ vectors: UnsafePointer<iovec>, count: Int, offset: Int64, flags: CInt
+    ) throws(Errno) -> Int {
+        guard let n = CInt(exactly: count) else { throw .invalidArgument }
+        return try SystemCall.valueOrErrno { pwritev2(descriptor, vectors, n, off_t(offset), flags) }.get()
+    }
+
     /// Open-file-description lock command (F_OFD_GETLK / F_OFD_SETLK) on `lock`. The corresponding C function is
     /// `fcntl`.
     @inlinable

@@ -6,6 +6,11 @@
 /// `adaptive` pays the wake-up only after `spinMicroseconds` without work (bursts are served at spinning latency,
 /// an idle reactor costs about nothing). Measured by fsdev-microbench over 1 s of idleness: adaptive (100 us) and
 /// interrupt used 0 ns of CPU (one sleep each, no periodic wake-ups), busy used 99% of a CPU.
+///
+/// When runnable threads outnumber the CPUs, a spinning reactor waits out other threads' time slices while a
+/// sleeping one is woken with the scheduler's wake-up preference: `busy` and `adaptive` then fell far below
+/// `interrupt`. `auto` spins only while spinning pays (a window that grows while it catches work, shrinks when it
+/// does not) and not at all while the CPUs are oversubscribed.
 public enum PollMode: Sendable, Equatable, CustomStringConvertible {
     /// Never sleep: poll continuously.
     case busy
@@ -13,15 +18,21 @@ public enum PollMode: Sendable, Equatable, CustomStringConvertible {
     case interrupt
     /// Spin for `spinMicroseconds` after the last busy pass, then sleep as in `interrupt`.
     case adaptive(spinMicroseconds: UInt32)
+    /// Spin for a self-tuning window of at most `maximumMicroseconds` after the last busy pass (`PollWindow`: KVM's
+    /// halt polling), and not at all while more threads are runnable than there are CPUs; then sleep as in
+    /// `interrupt`.
+    case auto(maximumMicroseconds: UInt32)
 
-    /// The daemon's default: adaptive with a 100 us spin.
-    public static let `default` = PollMode.adaptive(spinMicroseconds: 100)
+    /// The daemon's default: auto with a window of at most 200 us (KVM's default halt_poll_ns on x86). Measured
+    /// with vhostfs-bench under 0, 1 and 2 CPU hogs against busy, interrupt and adaptive (BENCHMARKS.md).
+    public static let `default` = PollMode.auto(maximumMicroseconds: 200)
 
     public var description: String {
         switch self {
         case .busy: "busy"
         case .interrupt: "interrupt"
         case .adaptive(let us): "adaptive(\(us) us)"
+        case .auto(let us): "auto(at most \(us) us)"
         }
     }
 }

@@ -36,14 +36,19 @@ public final class Reactor: @unchecked Sendable {
     private let statSleep = Atomic<UInt64>(0)
     private let statSleeps = Atomic<UInt64>(0)
     private let statMessages = Atomic<UInt64>(0)
+    private let statWindow = Atomic<UInt64>(0)
+    private let statHolds = Atomic<UInt64>(0)
 
-    // Confined to the reactor thread.
-    var pollers: [PollerRegistration] = []
-    var wakeRegistrations: [UInt64: WakeRegistration] = [:]
+    // Confined to the reactor thread. Exclusivity: the loop reads `pollers` and `stopRequested` on every pass and
+    // `wakeRegistrations` on every wake-up; the dynamic checks cost about 7 calls of swift_beginAccess (80
+    // instructions each) per GETATTR in interrupt mode (callgrind, BENCHMARKS.md). Nothing hands out an inout
+    // reference to them, and only the reactor thread touches them (asserted in the public entry points).
+    @exclusivity(unchecked) var pollers: [PollerRegistration] = []
+    @exclusivity(unchecked) var wakeRegistrations: [UInt64: WakeRegistration] = [:]
     var channelSlots: [ObjectIdentifier: ChannelSlot] = [:]
     private var nextToken: UInt64 = 1
-    private var stopRequested = false
-    private var spareMessages: [ReactorMailbox.Message] = []
+    @exclusivity(unchecked) private var stopRequested = false
+    @exclusivity(unchecked) private var spareMessages: [ReactorMailbox.Message] = []
 
     init(index: Int, cpu: Int?, pollMode: PollMode) throws(Errno) {
         self.index = index
@@ -103,7 +108,9 @@ public final class Reactor: @unchecked Sendable {
             idleNanoseconds: statIdle.load(ordering: .relaxed),
             sleepNanoseconds: statSleep.load(ordering: .relaxed),
             sleeps: statSleeps.load(ordering: .relaxed),
-            messages: statMessages.load(ordering: .relaxed))
+            messages: statMessages.load(ordering: .relaxed),
+            spinWindowNanoseconds: statWindow.load(ordering: .relaxed),
+            contentionHolds: statHolds.load(ordering: .relaxed))
     }
 
     // MARK: - Pollers and wake descriptors (on the reactor)
@@ -200,9 +207,13 @@ public final class Reactor: @unchecked Sendable {
     private func runLoop() {
         var events = [Epoll.Event](repeating: Epoll.Event(token: 0, events: 0), count: 32)
         let spinNanoseconds: UInt64
+        var governor: SpinGovernor?
         switch pollMode {
         case .busy, .interrupt: spinNanoseconds = 0
         case .adaptive(let us): spinNanoseconds = UInt64(us) &* 1000
+        case .auto(let us):
+            spinNanoseconds = 0
+            governor = SpinGovernor(maximumNanoseconds: UInt64(us) &* 1000)
         }
         var last = SystemClock.monotonicNanoseconds()
         var lastBusy = last
@@ -233,13 +244,17 @@ public final class Reactor: @unchecked Sendable {
             case .busy: continue
             case .interrupt: break
             case .adaptive: if now &- lastBusy < spinNanoseconds { continue }
+            case .auto: if governor?.keepsSpinning(now: now, lastBusy: lastBusy) == true { continue }
             }
             if sleepUntilWoken(&events, sleeps: &sleeps) {
                 let woke = SystemClock.monotonicNanoseconds()
+                governor?.woke(now: woke, lastBusy: lastBusy)
                 sleepNs &+= woke &- last
                 last = woke
                 lastBusy = woke
                 statSleep.store(sleepNs, ordering: .relaxed)
+                statWindow.store(governor?.window.current ?? spinNanoseconds, ordering: .relaxed)
+                statHolds.store(governor?.holds ?? 0, ordering: .relaxed)
             }
         }
     }

@@ -12,9 +12,14 @@ public struct ReactorStatistics: Sendable, CustomStringConvertible {
     public var sleeps: UInt64
     /// Messages run.
     public var messages: UInt64
+    /// `PollMode.auto`: the spin window after the last sleep; the fixed spin of `adaptive`.
+    public var spinWindowNanoseconds: UInt64 = 0
+    /// `PollMode.auto`: times spinning was held off because other threads waited for a CPU.
+    public var contentionHolds: UInt64 = 0
 
     public var description: String {
         "iterations=\(iterations) busy=\(busyNanoseconds / 1000)us idle=\(idleNanoseconds / 1000)us "
             + "sleep=\(sleepNanoseconds / 1000)us sleeps=\(sleeps) messages=\(messages)"
+            + " window=\(spinWindowNanoseconds / 1000)us holds=\(contentionHolds)"
     }
 }

@@ -8,7 +8,7 @@ public final class WakeRegistration {
     /// The registered descriptor, kept open until unregistered.
     public let descriptor: FileDescriptor
     /// Number of times the descriptor woke the reactor.
-    public internal(set) var wakeCount: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var wakeCount: UInt64 = 0
 
     init(token: UInt64, descriptor: FileDescriptor) {
         self.token = token

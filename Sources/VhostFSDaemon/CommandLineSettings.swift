@@ -12,6 +12,7 @@ struct CommandLineSettings {
     private var xattr = CommandLineSetting<Bool>()
     private var readOnly = CommandLineSetting<Bool>()
     private var inlineReads = CommandLineSetting<Bool>()
+    private var ioEngine = CommandLineSetting<DaemonConfiguration.IOEngine>()
     private var posixLocks = CommandLineSetting<Bool>()
     private var flock = CommandLineSetting<Bool>()
     private var readdirplus = CommandLineSetting<Bool>()
@@ -88,10 +89,10 @@ struct CommandLineSettings {
         if let mapSpelling = xattrMap.spelling, xattr.value == false, let spelling = xattr.spelling {
             throw DaemonConfigurationError("\(mapSpelling) conflicts with \(spelling): a map needs extended attributes")
         }
-        let mode = pollMode.value ?? .adaptive
-        if let spelling = pollMicroseconds.spelling, mode != .adaptive {
+        let mode = pollMode.value ?? DaemonConfiguration.defaultPollMode
+        if let spelling = pollMicroseconds.spelling, mode != .adaptive && mode != .auto {
             throw DaemonConfigurationError(
-                "\(spelling) applies only to --poll-mode=adaptive, not --poll-mode=\(mode.rawValue)")
+                "\(spelling) applies only to --poll-mode=auto or adaptive, not --poll-mode=\(mode.rawValue)")
         }
         var configuration = try DaemonConfiguration(
             listen: listen,
@@ -102,6 +103,7 @@ struct CommandLineSettings {
             xattr: xattr.value ?? false,
             readOnly: readOnly.value ?? false,
             inlineReads: inlineReads.value ?? true,
+            ioEngine: ioEngine.value ?? DaemonConfiguration.defaultIOEngine,
             posixLocks: posixLocks.value ?? false,
             flock: flock.value ?? false,
             readdirplus: readdirplus.value ?? true,
@@ -146,7 +148,7 @@ struct CommandLineSettings {
             ("--max-write", a.maxWrite), ("--reactor-cpus", a.reactorCPUs), ("--poll-mode", a.pollMode),
             ("--poll-us", a.pollMicroseconds), ("--log-level", a.logLevel), ("--thread-pool-size", a.threadPoolSize),
             ("--sandbox", a.sandbox), ("--seccomp", a.seccomp), ("--modcaps", a.modcaps),
-            ("--socket-group", a.socketGroup), ("--xattrmap", a.xattrmap),
+            ("--socket-group", a.socketGroup), ("--xattrmap", a.xattrmap), ("--io-engine", a.ioEngine),
             ("--inode-file-handles", a.inodeFileHandles), ("--fd-cache", a.fdCache),
             ("--rlimit-nofile", a.rlimitNofile),
         ]
@@ -170,6 +172,13 @@ struct CommandLineSettings {
         if a.noKillprivV2 { try killprivV2.set(false, by: "--no-killpriv-v2") }
         if let text = a.xattrmap { try xattrMap.set(try Self.xattrMap(text, option: "--xattrmap"), by: "--xattrmap") }
         if a.noInlineReads { try inlineReads.set(false, by: "--no-inline-reads") }
+        if let text = a.ioEngine {
+            guard let engine = DaemonConfiguration.IOEngine(rawValue: text) else {
+                throw .option("--io-engine", "\(text) is not one of "
+                    + DaemonConfiguration.IOEngine.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            try ioEngine.set(engine, by: "--io-engine")
+        }
         if a.posixLock { try posixLocks.set(true, by: "--posix-lock") }
         if a.noPosixLock { try posixLocks.set(false, by: "--no-posix-lock") }
         if a.flock { try flock.set(true, by: "--flock") }
@@ -197,7 +206,7 @@ struct CommandLineSettings {
         }
         if let text = a.pollMode {
             guard let mode = DaemonConfiguration.PollMode(rawValue: text) else {
-                throw .option("--poll-mode", "\(text) is not one of busy, adaptive, interrupt")
+                throw .option("--poll-mode", "\(text) is not one of auto, busy, adaptive, interrupt")
             }
             try pollMode.set(mode, by: "--poll-mode")
         }

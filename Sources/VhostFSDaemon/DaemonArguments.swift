@@ -52,7 +52,10 @@ struct DaemonArguments: ParsableCommand {
 
             Poll modes: a reactor blocked in epoll takes about 25 us to wake on an eventfd, a spinning one sees a \
             ring update in about 0.06 us. busy spins always (lowest latency, one full CPU per reactor); interrupt \
-            always sleeps (no idle CPU); adaptive spins for --poll-us after the last work, then sleeps.
+            always sleeps (no idle CPU); adaptive spins for --poll-us after the last work, then sleeps; auto spins \
+            for a window that grows while spinning catches requests and shrinks when it does not (up to \
+            --poll-us, as KVM's halt polling), and not at all while more threads are runnable than there are \
+            CPUs, since a spinning thread then waits out other threads' time slices.
 
             Exit status: 0 after --help, --version, --print-capabilities or a clean shutdown; 1 when the daemon \
             fails after starting; 2 for any invalid command line, reported as one line on standard error.
@@ -144,8 +147,18 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("no-inline-reads"),
         help: ArgumentHelp(
             "Send every read through libaio instead of first trying preadv2(RWF_NOWAIT) on the reactor, which "
-                + "serves page-cache hits in place and hands misses to libaio (vhostfsd). (default: inline reads on)"))
+                + "serves page-cache hits in place and hands misses to the I/O engine (vhostfsd). "
+                + "(default: inline reads on)"))
     var noInlineReads = false
+
+    @Option(
+        name: .customLong("io-engine"),
+        help: ArgumentHelp(
+            "How writes and reads that miss the page cache are done: libaio (writes through io_submit on the "
+                + "reactor), threads (pwritev on the reactor when alone, spread over helper threads in bursts) or "
+                + "io_uring (the kernel's workers take what would block) (vhostfsd). (default: threads)",
+            valueName: "engine"))
+    var ioEngine: String?
 
     @Flag(
         name: .customLong("posix-lock"),
@@ -326,15 +339,15 @@ struct DaemonArguments: ParsableCommand {
     @Option(
         name: .customLong("poll-mode"),
         help: ArgumentHelp(
-            "How reactors wait for work: busy, adaptive or interrupt (vhostfsd). (default: adaptive)",
+            "How reactors wait for work: auto, busy, adaptive or interrupt (vhostfsd). (default: auto)",
             valueName: "mode"))
     var pollMode: String?
 
     @Option(
         name: .customLong("poll-us"),
         help: ArgumentHelp(
-            "With --poll-mode=adaptive, microseconds to keep spinning after the last work, 0 to 1000000 "
-                + "(vhostfsd). (default: 100)",
+            "With --poll-mode=auto, the longest the spin window grows to; with adaptive, the fixed spin after the "
+                + "last work; microseconds, 0 to 1000000 (vhostfsd). (default: 200)",
             valueName: "us"))
     var pollMicroseconds: String?
 

@@ -13,6 +13,7 @@ extension DaemonConfiguration {
         let polling =
             switch pollMode {
             case .adaptive: "adaptive polling (spin \(pollMicroseconds) us, then sleep)"
+            case .auto: "auto polling (self-tuning spin of at most \(pollMicroseconds) us, none under contention)"
             case .busy: "busy polling"
             case .interrupt: "interrupt-driven waiting"
             }
@@ -24,6 +25,7 @@ extension DaemonConfiguration {
             + "killpriv_v2 \(onOff(killprivV2)), "
             + (readOnly ? "read-only" : "read-write") + ", "
             + (inlineReads ? "inline page-cache reads" : "all reads through libaio") + ", "
+            + "I/O engine \(ioEngine.rawValue), "
             + "POSIX locks \(posixLocks ? "on the host" : "local to the guest"), "
             + "flock \(flock ? "on the host" : "local to the guest"), "
             + "READDIRPLUS \(onOff(readdirplus)), submounts \(announceSubmounts ? "announced" : "not announced"); "

@@ -48,6 +48,23 @@ extension DaemonConfiguration {
         case adaptive
         /// Always sleep in epoll between batches: no CPU when idle, about 25 us more per request when idle.
         case interrupt
+        /// Spin for a self-tuning window of at most `pollMicroseconds` after the last work (it grows while spinning
+        /// finds work and shrinks when it does not, as KVM's halt polling), and not at all while more threads are
+        /// runnable than there are CPUs; then sleep as `interrupt` does.
+        case auto
+    }
+
+    /// How writes, and reads the page cache cannot serve, are done (`--io-engine`).
+    public enum IOEngine: String, Sendable, Hashable, CaseIterable {
+        /// libaio: a write is one io_submit on the reactor, which copies into the page cache inside the call (so
+        /// one reactor's writes use one core); cold reads go to helper threads.
+        case libaio
+        /// Helper threads: a write alone runs on the reactor (pwritev), a burst is spread over the reactor and
+        /// its helper threads; cold reads go to the helpers.
+        case threads
+        /// io_uring: writes and cold reads are submitted to a ring; the kernel runs those that would block on its
+        /// worker threads.
+        case ioUring = "io_uring"
     }
 
     /// The least severe log messages printed (`--log-level`).

@@ -23,10 +23,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public static let maxWriteGranularity = 4096
     /// The default FUSE max_write: 1 MiB.
     public static let defaultMaxWrite = 1 << 20
-    /// Allowed adaptive-poll spin times in microseconds.
+    /// Allowed poll windows (auto) and spin times (adaptive) in microseconds.
     public static let pollMicrosecondsRange = 0...1_000_000
-    /// The default adaptive-poll spin time in microseconds.
-    public static let defaultPollMicroseconds = 100
+    /// The default poll window (auto: the largest it grows to; adaptive: the fixed spin), in microseconds: KVM's
+    /// default halt_poll_ns on x86.
+    public static let defaultPollMicroseconds = 200
+    /// The default poll mode (measured against the others under 0, 1 and 2 CPU hogs, BENCHMARKS.md).
+    public static let defaultPollMode = PollMode.auto
+    /// The default I/O engine (measured against libaio and io_uring, BENCHMARKS.md).
+    public static let defaultIOEngine = IOEngine.threads
     /// Allowed `--fd-cache` sizes.
     public static let descriptorCacheRange = 0...(1 << 20)
     /// Allowed `--rlimit-nofile` values other than 0: the daemon needs a few dozen descriptors for itself, and the
@@ -55,6 +60,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Serve reads that hit the host page cache in place with preadv2(RWF_NOWAIT) and hand the rest to libaio
     /// (measured 2.1x the 4 KiB QD32 throughput of libaio alone, BENCHMARKS.md). Default on; `--no-inline-reads`.
     public let inlineReads: Bool
+    /// How writes (and reads the page cache cannot serve) are done. Default `defaultIOEngine`.
+    public let ioEngine: IOEngine
     /// Serve POSIX record locks (GETLK/SETLK/SETLKW through OFD locks) instead of leaving them local to the guest.
     /// Default off, as in virtiofsd (`-o posix_lock` / `no_posix_lock`).
     public let posixLocks: Bool
@@ -79,10 +86,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// CPU in this process's affinity, listed once. Nil (the default) means one reactor, left unpinned when only
     /// one CPU is online.
     public let reactorCPUs: [Int]?
-    /// How reactors wait for work. Default `.adaptive`.
+    /// How reactors wait for work. Default `.auto`.
     public let pollMode: PollMode
-    /// With `.adaptive`, how long a reactor keeps spinning after its last work before it sleeps, in
-    /// microseconds (0...1_000_000). Ignored by the other modes. Default 100.
+    /// With `.auto`, the largest spin window; with `.adaptive`, how long a reactor keeps spinning after its last
+    /// work before it sleeps; in microseconds (0...1_000_000). Ignored by the other modes. Default 200.
     public let pollMicroseconds: Int
     /// Number of request queues the device offers (1...64); the hiprio queue comes in addition. Default 1.
     public let queues: Int
@@ -153,6 +160,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         xattr: Bool = false,
         readOnly: Bool = false,
         inlineReads: Bool = true,
+        ioEngine: IOEngine = DaemonConfiguration.defaultIOEngine,
         posixLocks: Bool = false,
         flock: Bool = false,
         readdirplus: Bool = true,
@@ -160,7 +168,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         killprivV2: Bool = true,
         xattrMap: ExtendedAttributeMap? = nil,
         reactorCPUs: [Int]? = nil,
-        pollMode: PollMode = .adaptive,
+        pollMode: PollMode = DaemonConfiguration.defaultPollMode,
         pollMicroseconds: Int = DaemonConfiguration.defaultPollMicroseconds,
         queues: Int = 1,
         queueSize: Int = DaemonConfiguration.defaultQueueSize,
@@ -192,6 +200,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.xattr = xattr || posixACL || xattrMap != nil
         self.readOnly = readOnly
         self.inlineReads = inlineReads
+        self.ioEngine = ioEngine
         self.posixLocks = posixLocks
         self.flock = flock
         self.readdirplus = readdirplus && cache != .never

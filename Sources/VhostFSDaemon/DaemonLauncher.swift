@@ -157,8 +157,10 @@ public enum DaemonLauncher {
 
 extension DaemonLauncher {
     /// Reads, while /sys is still visible, what libnuma caches and the reactors ask for later (the NUMA node of
-    /// each reactor CPU).
+    /// each reactor CPU); opens /proc/loadavg for `PollMode.auto`.
     static func warmUpBeforeSandbox(_ configuration: DaemonConfiguration) {
+        // The auto poll mode's contention check reads /proc/loadavg, which the sandbox leaves behind: open it now.
+        _ = SchedulerLoad.shared
         guard NUMA.isAvailable else { return }
         for cpu in configuration.reactorCPUs ?? [] { _ = NUMA.node(ofCPU: cpu) }
     }
@@ -207,6 +209,16 @@ extension DaemonConfiguration {
         case .busy: .busy
         case .interrupt: .interrupt
         case .adaptive: .adaptive(spinMicroseconds: UInt32(clamping: pollMicroseconds))
+        case .auto: .auto(maximumMicroseconds: UInt32(clamping: pollMicroseconds))
+        }
+    }
+
+    /// The passthrough device's engine.
+    var fsdevEngine: AIOFSOptions.Engine {
+        switch ioEngine {
+        case .libaio: .libaio
+        case .threads: .threads
+        case .ioUring: .ioUring
         }
     }
 
@@ -228,7 +240,7 @@ extension DaemonConfiguration {
         var options = AIOFSOptions(
             extendedAttributes: xattr, writebackCache: writeback, maxWrite: UInt32(maxWrite),
             cachePolicy: policy, posixLocks: posixLocks, flockLocks: flock, readOnly: readOnly,
-            directIO: allowDirectIO, inlineCachedReads: inlineReads, fileHandles: handles,
+            directIO: allowDirectIO, inlineCachedReads: inlineReads, engine: fsdevEngine, fileHandles: handles,
             descriptorCacheSize: descriptorCache)
         options.preservesNoatime = preserveNoatime
         options.announcesSubmounts = announceSubmounts

@@ -112,9 +112,10 @@ enum SystemCallAllowList {
         // MARK: Descriptors and data (the passthrough device, libaio, cold-read helpers)
         Row("read", "eventfds; seen"),
         Row("write", "eventfds, the log on stderr; seen"),
-        Row("pread64", "reads without libaio; code"),
+        Row("pread64", "reads without libaio; /proc/loadavg for --poll-mode=auto's contention check; code"),
         Row("pwrite64", "writes without libaio; code"),
         Row("preadv2", "page-cache reads (RWF_NOWAIT) and cold reads on helper threads; seen"),
+        Row("pwritev2", "writes of --io-engine=threads, on the reactor or a helper thread; code"),
         Row("lseek", "LSEEK (SEEK_DATA/SEEK_HOLE), directory offsets; seen"),
         Row("close", "seen"),
         Row("dup", "directory streams of READDIR; seen"),
@@ -135,9 +136,9 @@ enum SystemCallAllowList {
         Row("io_submit", "libaio: reads and writes; seen"),
         Row("io_getevents", "libaio: completions (usually read from the ring without a call); code"),
         Row("io_cancel", "libaio; code"),
-        Row("io_uring_setup", "the io_uring engine; planned"),
-        Row("io_uring_enter", "the io_uring engine; planned"),
-        Row("io_uring_register", "the io_uring engine; planned"),
+        Row("io_uring_setup", "--io-engine=io_uring: one ring per channel; code"),
+        Row("io_uring_enter", "--io-engine=io_uring: submissions, waiting while a channel drains; code"),
+        Row("io_uring_register", "--io-engine=io_uring: the completion eventfd; code"),
 
         // MARK: Paths (every guest operation on the share)
         Row("openat", "LOOKUP (O_PATH), reopening nodes through /proc/self/fd (also a mount's descriptor for "

@@ -50,21 +50,25 @@ final class BackendSession {
         self.plan = plan
         self.dataSet = dataSet
         self.floors = floors
+        entry = BenchReport.BackendEntry(label: label, command: nil, socket: "", results: [])
     }
 
-    /// Starts the backend from `template` (or connects to `socketPath` when `template` is nil), runs the plan and
-    /// stops it. Failures end up in the entry's `error`; results measured so far are kept.
-    func run(template: String?, socketPath: String, sharedDirectory: String, logPath: String)
-        -> BenchReport.BackendEntry
-    {
-        var entry = BenchReport.BackendEntry(label: label, command: nil, socket: socketPath, results: [])
-        defer { stop() }
+    /// The result so far: what the backend negotiated, its results, and its error if it failed.
+    private(set) var entry: BenchReport.BackendEntry
+
+    /// Whether the backend can still be measured.
+    var isUsable: Bool { client != nil && entry.error == nil }
+
+    /// Starts the backend from `template` (or connects to `socketPath` when `template` is nil), connects and
+    /// looks up the data set. A failure ends up in `entry.error`.
+    func start(template: String?, socketPath: String, sharedDirectory: String, logPath: String) {
+        entry.socket = socketPath
         do {
             if let template {
                 let p = try FUSEBackendProcess(template: template, socketPath: socketPath,
                                                sharedDirectory: sharedDirectory, logPath: logPath)
                 process = p
-                ChildCleanup.processGroup = p.processID
+                ChildCleanup.processGroups.append(p.processID)
                 entry.command = p.command
                 try p.waitForSocket(timeoutMilliseconds: plan.startupTimeoutMilliseconds)
             }
@@ -85,28 +89,66 @@ final class BackendSession {
             // The backend now holds a node for every file of the data set.
             entry.filesLookedUp = remote.fileNodes.count
             entry.residentKiBAfterLookups = processID.flatMap { FUSEBackendProcess.residentKiB(processID: $0) }
-            for workload in plan.workloads {
-                for queues in queueCounts(c) {
-                    for depth in workload.usesQueueDepth ? plan.queueDepths : [1] {
-                        let r = measure(workload, depth: depth, queues: Array(c.requestQueues.prefix(queues)))
-                        entry.results.append(r)
-                        if r.error != nil, !(process?.isRunning ?? true) {
-                            throw BenchFailure.backend("exited during \(workload.rawValue)")
-                        }
-                        if lostQueue {
-                            throw BenchFailure.backend("requests stuck in flight after \(workload.rawValue); stopping")
-                        }
-                    }
-                    if workload == .idle { break }
-                }
-            }
-            try release(c)
-        } catch let failure as FUSEBackendProcess.Failure {
-            entry.error = failure.description
         } catch {
+            fail(error)
+        }
+    }
+
+    /// The cells of the plan this backend runs: workload, request-queue count and queue depth.
+    func cells() -> [(workload: Workload, queues: Int, depth: Int)] {
+        guard isUsable, let c = client else { return [] }
+        var cells: [(Workload, Int, Int)] = []
+        for workload in plan.workloads {
+            for queues in queueCounts(c) {
+                for depth in workload.usesQueueDepth ? plan.queueDepths : [1] {
+                    cells.append((workload, queues, depth))
+                }
+                if workload == .idle { break }
+            }
+        }
+        return cells
+    }
+
+    /// Measures one cell and appends the result (tagged with `cpuHogs` and `round`). A backend that died or lost
+    /// a queue is marked failed and not measured again.
+    func measure(_ workload: Workload, queues: Int, depth: Int, cpuHogs: Int, round: Int?, loadAverage: Double?) {
+        guard isUsable, let c = client else { return }
+        var r = measure(workload, depth: depth, queues: Array(c.requestQueues.prefix(queues)))
+        r.cpuHogs = cpuHogs
+        r.round = round
+        r.loadAverage = loadAverage
+        entry.results.append(r)
+        if r.error != nil, !(process?.isRunning ?? true) {
+            fail(BenchFailure.backend("exited during \(workload.rawValue)"))
+        } else if lostQueue {
+            fail(BenchFailure.backend("requests stuck in flight after \(workload.rawValue); stopping"))
+        }
+    }
+
+    /// Stops (SIGSTOP) or continues (SIGCONT) the backend's process group, so that a backend that is not being
+    /// measured takes no CPU from the one that is (a busy-polling one would spin all along).
+    func pause(_ paused: Bool) {
+        guard let p = process, p.isRunning else { return }
+        kill(-p.processID, paused ? SIGSTOP : SIGCONT)
+    }
+
+    /// Releases the data set, disconnects and stops the backend. Returns the entry.
+    func finish() -> BenchReport.BackendEntry {
+        pause(false)
+        if isUsable, let c = client {
+            do { try release(c) } catch { fail(error) }
+        }
+        stop()
+        return entry
+    }
+
+    private func fail(_ error: any Error) {
+        guard entry.error == nil else { return }
+        if let failure = error as? FUSEBackendProcess.Failure {
+            entry.error = failure.description
+        } else {
             entry.error = "\(error)" + (process.map { p in p.isRunning ? "" : "; log: " + p.logTail(bytes: 600) } ?? "")
         }
-        return entry
     }
 
     private func queueCounts(_ c: FUSEClient) -> [Int] {
@@ -117,9 +159,11 @@ final class BackendSession {
     private func stop() {
         client?.shutdown()
         client = nil
-        process?.stop()
+        if let p = process {
+            p.stop()
+            ChildCleanup.processGroups.removeAll { $0 == p.processID }
+        }
         process = nil
-        ChildCleanup.processGroup = 0
     }
 
     // MARK: - Data set

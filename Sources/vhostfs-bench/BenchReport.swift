@@ -36,6 +36,10 @@ struct BenchReport: Codable, Sendable {
         var readdirBufferBytes: Int
         var wait: String
         var queueSize: Int
+        /// The `--cpu-hogs` counts, in the order measured.
+        var cpuHogs: [Int]?
+        /// Rounds over the backends per hog count (`--rounds`).
+        var rounds: Int?
     }
 
     struct Latency: Codable, Sendable {
@@ -104,8 +108,51 @@ struct BenchReport: Codable, Sendable {
         var floor: String?
         var floorRatio: Double?
         var error: String?
+        /// Processes of pure computation running during this result (`--cpu-hogs`).
+        var cpuHogs: Int?
+        /// Which round (`--rounds`), from 0.
+        var round: Int?
+        /// The one-minute load average when the cell started (hogs and other backends included).
+        var loadAverage: Double?
 
         /// "randread4k qd32 q1": how results of two backends are matched.
         var key: String { "\(workload) qd\(queueDepth) q\(queues)" }
+    }
+}
+
+extension BenchReport {
+    /// The results per `--cpu-hogs` count, in the order measured: for each count, one entry per backend whose
+    /// results are that count's, each cell its median round (by ops/s; by CPU share for idle).
+    static func hogViews(_ report: BenchReport) -> [(cpuHogs: Int, backends: [BackendEntry])] {
+        var counts: [Int] = []
+        for b in report.backends {
+            for r in b.results where !counts.contains(r.cpuHogs ?? 0) { counts.append(r.cpuHogs ?? 0) }
+        }
+        if counts.isEmpty { counts = [0] }
+        return counts.map { hogs in
+            (hogs, report.backends.map { b in
+                var view = b
+                view.results = medianRounds(b.results.filter { ($0.cpuHogs ?? 0) == hogs })
+                return view
+            })
+        }
+    }
+
+    /// One result per key, in the order of first appearance: the median round of that key.
+    static func medianRounds(_ results: [ResultEntry]) -> [ResultEntry] {
+        var keys: [String] = []
+        var byKey: [String: [ResultEntry]] = [:]
+        for r in results {
+            if byKey[r.key] == nil { keys.append(r.key) }
+            byKey[r.key, default: []].append(r)
+        }
+        return keys.compactMap { key in
+            let sorted = (byKey[key] ?? []).sorted {
+                $0.workload == Workload.idle.rawValue
+                    ? ($0.backendCPUPercent ?? 0) < ($1.backendCPUPercent ?? 0)
+                    : $0.opsPerSecond < $1.opsPerSecond
+            }
+            return sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
+        }
     }
 }

@@ -15,6 +15,7 @@ enum ReportTable {
                           fixed(f.latencyMicroseconds.p50, 2), fixed(f.latencyMicroseconds.p99, 2),
                           fixed(f.latencyMicroseconds.p999, 2)] + (f.error.map { [$0] } ?? [])
                      }) }
+        let tagged = report.backends.contains { $0.results.contains { $0.round != nil || ($0.cpuHogs ?? 0) > 0 } }
         for b in report.backends {
             out += "\n\(b.label)"
             if let pid = b.processID { out += " (pid \(pid))" }
@@ -29,18 +30,23 @@ enum ReportTable {
                     + "\(fixed(Double(after) / 1024, 1)) MiB holding \(count(Double(n))) looked-up files"
                     + (n > 0 ? " (\(fixed(grown / Double(n), 0)) bytes per file)\n" : "\n")
             }
+            // With hogs or rounds, each row says which (and the load average when the cell started).
+            let tags = { (r: BenchReport.ResultEntry) -> [String] in
+                tagged ? ["\(r.cpuHogs ?? 0)", r.round.map { "\($0 + 1)" } ?? "-",
+                          r.loadAverage.map { fixed($0, 2) } ?? "-"] : []
+            }
             out += table(
-                header: ["workload", "qd", "q", "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "cpu%",
-                         "req/op", "x floor"],
+                header: ["workload", "qd", "q"] + (tagged ? ["hogs", "round", "load"] : [])
+                    + ["ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "cpu%", "req/op", "x floor"],
                 rows: b.results.map { r in
                     if let e = r.error, r.operations == 0 {
-                        return [r.workload, "\(r.queueDepth)", "\(r.queues)", "error: " + e]
+                        return [r.workload, "\(r.queueDepth)", "\(r.queues)"] + tags(r) + ["error: " + e]
                     }
                     if r.workload == Workload.idle.rawValue {
-                        return [r.workload, "-", "-", "-", "-", "-", "-", "-", "-",
+                        return [r.workload, "-", "-"] + tags(r) + ["-", "-", "-", "-", "-", "-",
                                 r.backendCPUPercent.map { fixed($0, 1) } ?? "?", "-", "-"]
                     }
-                    return [r.workload, "\(r.queueDepth)", "\(r.queues)", count(r.opsPerSecond),
+                    return [r.workload, "\(r.queueDepth)", "\(r.queues)"] + tags(r) + [count(r.opsPerSecond),
                             r.megabytesPerSecond > 0 ? fixed(r.megabytesPerSecond, 1) : "-",
                             fixed(r.latencyMicroseconds.p50, 1), fixed(r.latencyMicroseconds.p99, 1),
                             fixed(r.latencyMicroseconds.p999, 1),
@@ -50,31 +56,38 @@ enum ReportTable {
                             r.floorRatio.map { fixed($0, 2) } ?? "-"] + (r.error.map { ["error: " + $0] } ?? [])
                 })
         }
-        if report.backends.count > 1, let first = report.backends.first {
-            out += "\nside by side (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
-            var header = ["workload", "qd", "q"]
-            for b in report.backends { header += ["\(b.label) ops/s", "p50 us"] }
-            for b in report.backends.dropFirst() { header.append("\(first.label)/\(b.label)") }
-            var rows: [[String]] = []
-            for r in first.results where r.workload != Workload.idle.rawValue {
-                var row = [r.workload, "\(r.queueDepth)", "\(r.queues)"]
-                var others: [String] = []
-                for b in report.backends {
-                    guard let o = b.results.first(where: { $0.key == r.key }), o.operations > 0 else {
-                        row += ["-", "-"]
-                        if b.label != first.label { others.append("-") }
-                        continue
-                    }
-                    row += [count(o.opsPerSecond), fixed(o.latencyMicroseconds.p50, 1)]
-                    if b.label != first.label {
-                        others.append(o.opsPerSecond > 0 ? fixed(r.opsPerSecond / o.opsPerSecond, 2) : "-")
-                    }
-                }
-                rows.append(row + others)
-            }
-            out += table(header: header, rows: rows)
+        for view in BenchReport.hogViews(report) where view.backends.count > 1 {
+            out += sideBySide(view.backends, cpuHogs: view.cpuHogs)
         }
         return out
+    }
+
+    /// The comparison of backends measured with the same number of hogs.
+    private static func sideBySide(_ backends: [BenchReport.BackendEntry], cpuHogs: Int) -> String {
+        guard let first = backends.first else { return "" }
+        let hogs = cpuHogs > 0 ? " with \(cpuHogs) CPU hog(s)" : ""
+        let out = "\nside by side\(hogs) (ratio = \(first.label) ops/s over the other's; >1: the other is slower)\n"
+        var header = ["workload", "qd", "q"]
+        for b in backends { header += ["\(b.label) ops/s", "p50 us"] }
+        for b in backends.dropFirst() { header.append("\(first.label)/\(b.label)") }
+        var rows: [[String]] = []
+        for r in first.results where r.workload != Workload.idle.rawValue {
+            var row = [r.workload, "\(r.queueDepth)", "\(r.queues)"]
+            var others: [String] = []
+            for b in backends {
+                guard let o = b.results.first(where: { $0.key == r.key }), o.operations > 0 else {
+                    row += ["-", "-"]
+                    if b.label != first.label { others.append("-") }
+                    continue
+                }
+                row += [count(o.opsPerSecond), fixed(o.latencyMicroseconds.p50, 1)]
+                if b.label != first.label {
+                    others.append(o.opsPerSecond > 0 ? fixed(r.opsPerSecond / o.opsPerSecond, 2) : "-")
+                }
+            }
+            rows.append(row + others)
+        }
+        return out + table(header: header, rows: rows)
     }
 
     private static func table(header: [String], rows: [[String]]) -> String {

@@ -87,8 +87,29 @@ struct VhostFSBench: ParsableCommand {
     @Flag(name: .customLong("no-floor"), help: "Skip the native floor.")
     var noFloor = false
 
+    @Option(name: .customLong("cpu-hogs"), help: ArgumentHelp(
+        "Comma-separated counts of processes of pure computation running during every workload, as busy vCPUs "
+            + "would; every backend is measured at each count (the floor is measured without hogs).",
+        valueName: "list"))
+    var cpuHogs = "0"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Times each cell (workload, queues, queue depth) is measured on every backend, the backends taking turns "
+            + "in rotated order; the tables show each cell's median round.", valueName: "n"))
+    var rounds = 1
+
     @Option(name: .long, help: ArgumentHelp("Write the result as JSON to this file.", valueName: "file"))
     var json: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Write Markdown tables to this file: ops/s (p50 us) of every backend per --cpu-hogs count, and one table "
+            + "per --ratio.", valueName: "file"))
+    var markdown: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A ratio to tabulate in --markdown, A/B: backend A's ops/s over backend B's, per workload and hog count; "
+            + "B may be B1|B2 for the faster of several (repeatable).", valueName: "A/B"))
+    var ratio: [String] = []
 
     @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
     var progress: Bool?
@@ -101,6 +122,10 @@ struct VhostFSBench: ParsableCommand {
 
     /// Parses the arguments; a usage problem is one line `vhostfs-bench: <problem>` on stderr and exit status 2.
     static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count == 3, arguments[1] == CPUHogs.cpuHogArgument, let parent = pid_t(arguments[2]) {
+            CPUHogs.runChild(parent: parent)
+        }
         let command: VhostFSBench
         do {
             var parsed = try parseAsRoot(nil)
@@ -158,11 +183,16 @@ struct VhostFSBench: ParsableCommand {
 
     /// A comma-separated list of positive integers.
     static func positiveList(_ text: String, _ what: String, maximum: Int) throws -> [Int] {
+        try integerList(text, what, minimum: 1, maximum: maximum)
+    }
+
+    /// A comma-separated list of integers in `minimum...maximum`, without repeats, in the order given.
+    static func integerList(_ text: String, _ what: String, minimum: Int, maximum: Int) throws -> [Int] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         var values: [Int] = []
         for p in parts {
-            guard let v = Int(p.trimmingCharacters(in: .whitespaces)), v >= 1, v <= maximum else {
-                throw BenchFailure.usage("--\(what): '\(p)' is not an integer in 1...\(maximum)")
+            guard let v = Int(p.trimmingCharacters(in: .whitespaces)), v >= minimum, v <= maximum else {
+                throw BenchFailure.usage("--\(what): '\(p)' is not an integer in \(minimum)...\(maximum)")
             }
             if !values.contains(v) { values.append(v) }
         }
@@ -195,6 +225,12 @@ struct VhostFSBench: ParsableCommand {
         }
     }
 
+    /// The one-minute load average (/proc/loadavg), nil if unreadable.
+    static func loadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+
     // MARK: - Running
 
     private func execute() throws {
@@ -215,6 +251,7 @@ struct VhostFSBench: ParsableCommand {
         guard Set(specs.map(\.label)).count == specs.count else {
             throw BenchFailure.usage("two backends have the same label")
         }
+        guard specs.count <= 16 else { throw BenchFailure.usage("at most 16 backends in one run") }
         var chosen: [Workload] = []
         for name in workloads.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             if name == "all" {
@@ -229,6 +266,9 @@ struct VhostFSBench: ParsableCommand {
         guard !chosen.isEmpty else { throw BenchFailure.usage("--workloads is empty") }
         let depths = try Self.positiveList(qd, "qd", maximum: max(queueSize / 5, 1))
         let queueCounts = try Self.positiveList(queues, "queues", maximum: 64)
+        let hogCounts = try Self.integerList(cpuHogs, "cpu-hogs", minimum: 0, maximum: 64)
+        guard rounds >= 1, rounds <= 100 else { throw BenchFailure.usage("--rounds must be in 1...100") }
+        let ratios = try ratio.map { try MarkdownReport.Ratio(parsing: $0, labels: specs.map(\.label)) }
         guard duration > 0, duration <= 3600 else { throw BenchFailure.usage("--duration must be in (0, 3600]") }
         if let count, count < 1 { throw BenchFailure.usage("--count must be at least 1") }
         guard let dataSize = Self.parseSize(fileSize), dataSize >= 128 * 1024, dataSize <= 64 << 30 else {
@@ -252,12 +292,13 @@ struct VhostFSBench: ParsableCommand {
         }
         guard floorSeconds > 0, floorSeconds <= 600 else { throw BenchFailure.usage("--floor-seconds must be > 0") }
         guard startupTimeout > 0 else { throw BenchFailure.usage("--startup-timeout must be > 0") }
-        if let json {
-            let parent = (json as NSString).deletingLastPathComponent
+        for (option, path) in [("--json", json), ("--markdown", markdown)] {
+            guard let path else { continue }
+            let parent = (path as NSString).deletingLastPathComponent
             var isDir: ObjCBool = false
             guard parent.isEmpty || (FileManager.default.fileExists(atPath: parent, isDirectory: &isDir)
                 && isDir.boolValue)
-            else { throw BenchFailure.usage("--json: directory '\(parent)' does not exist") }
+            else { throw BenchFailure.usage("\(option): directory '\(parent)' does not exist") }
         }
         if let dir {
             var isDir: ObjCBool = false
@@ -309,16 +350,44 @@ struct VhostFSBench: ParsableCommand {
             operationsPerQueue: count ?? Int.max, readdirBufferBytes: readdirBuffer, client: configuration,
             startupTimeoutMilliseconds: Int(startupTimeout * 1000), showsProgress: showsProgress)
 
-        var entries: [BenchReport.BackendEntry] = []
+        // Every backend runs from start to finish; the ones not being measured are stopped (SIGSTOP), and each
+        // cell (workload, queues, depth) is measured on every backend in turn, `rounds` times in rotated order,
+        // so that backends are compared over the same seconds of a noisy machine.
         let targets: [BackendSpec] = specs.isEmpty ? [BackendSpec(label: "connected", template: nil)] : specs
-        for (i, target) in targets.enumerated() {
-            let session = BackendSession(label: target.label, plan: plan, dataSet: dataSet, floors: floors)
-            let socket = connect ?? runDirectory + "/backend-\(i).sock"
-            let entry = session.run(template: target.template, socketPath: socket, sharedDirectory: shared,
-                                    logPath: runDirectory + "/backend-\(i).log")
-            if let e = entry.error { say("\(target.label): \(e)") }
-            entries.append(entry)
+        let sessions = targets.map { BackendSession(label: $0.label, plan: plan, dataSet: dataSet, floors: floors) }
+        for (i, session) in sessions.enumerated() {
+            session.start(template: targets[i].template, socketPath: connect ?? runDirectory + "/backend-\(i).sock",
+                          sharedDirectory: shared, logPath: runDirectory + "/backend-\(i).log")
+            session.pause(true)
+            if let e = session.entry.error { say("\(session.label): \(e)") }
         }
+        var cells: [(workload: Workload, queues: Int, depth: Int)] = []
+        for session in sessions {
+            for c in session.cells() where !cells.contains(where: { $0 == c }) { cells.append(c) }
+        }
+        let hogs = CPUHogs()
+        for hogCount in hogCounts {
+            if let e = hogs.start(count: hogCount) {
+                throw BenchFailure.other("cannot start \(hogCount) CPU hog(s): errno \(e)")
+            }
+            defer { hogs.stop() }
+            for cell in cells {
+                for round in 0..<rounds {
+                    for k in sessions.indices {
+                        let session = sessions[(k + round) % sessions.count]
+                        guard session.cells().contains(where: { $0 == cell }) else { continue }
+                        session.pause(false)
+                        session.measure(cell.workload, queues: cell.queues, depth: cell.depth, cpuHogs: hogCount,
+                                        round: rounds > 1 ? round : nil, loadAverage: Self.loadAverage())
+                        session.pause(true)
+                        if let e = session.entry.error, session.entry.results.last?.error == nil {
+                            say("\(session.label): \(e)")
+                        }
+                    }
+                }
+            }
+        }
+        let entries = sessions.map { $0.finish() }
 
         var host = utsname()
         uname(&host)
@@ -335,7 +404,7 @@ struct VhostFSBench: ParsableCommand {
                             queues: queueCounts, workloads: chosen.map(\.rawValue), dataFileBytes: dataSize,
                             files: files, treeFiles: chosen.contains(.walk) ? treeFiles : nil,
                             directoryEntries: dirEntries, readdirBufferBytes: readdirBuffer,
-                            wait: waitMode.description, queueSize: queueSize),
+                            wait: waitMode.description, queueSize: queueSize, cpuHogs: hogCounts, rounds: rounds),
             floor: Workload.Floor.allCases.compactMap { f in
                 floors[f].map { r in
                     BenchReport.FloorEntry(
@@ -352,6 +421,11 @@ struct VhostFSBench: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.keyEncodingStrategy = .convertToSnakeCase
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+        if let markdown {
+            let text = MarkdownReport.render(report, ratios: ratios,
+                                             command: CommandLine.arguments.map(FUSEBackendProcess.shellQuoted))
+            try text.write(toFile: markdown, atomically: true, encoding: .utf8)
         }
         if entries.contains(where: { $0.error != nil }) { throw BenchFailure.backend("a backend failed (see above)") }
     }

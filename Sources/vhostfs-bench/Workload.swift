@@ -26,6 +26,24 @@ enum Workload: String, CaseIterable, Sendable {
     /// No requests: the backend's CPU use while idle.
     case idle
 
+    /// The name in report tables.
+    var title: String {
+        switch self {
+        case .randread4k: return "4 KiB random read"
+        case .randwrite4k: return "4 KiB random write"
+        case .seqread128k: return "128 KiB sequential read"
+        case .seqwrite128k: return "128 KiB sequential write"
+        case .mixed: return "mixed 70/30 4 KiB"
+        case .getattr: return "GETATTR"
+        case .lookupGetattr: return "LOOKUP+GETATTR"
+        case .createUnlink: return "CREATE+RELEASE+UNLINK"
+        case .mkdirRmdir: return "MKDIR+RMDIR"
+        case .readdirplus: return "READDIRPLUS"
+        case .walk: return "cold LOOKUP walk"
+        case .idle: return "idle CPU"
+        }
+    }
+
     /// Bytes of file data one operation moves (for MB/s).
     var bytesPerOperation: Int {
         switch self {

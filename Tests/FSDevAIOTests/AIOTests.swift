@@ -8,8 +8,9 @@ import Testing
 @testable import FSDevAIO
 
 @Suite struct AIOTests {
-    @Test func largeAndVectoredReadsAndWrites() throws {
-        let h = try Harness(options: AIOFSOptions(maxWrite: 1 << 20))
+    @Test(arguments: IOEngine.allCases)
+    func largeAndVectoredReadsAndWrites(engine: IOEngine) throws {
+        let h = try Harness(options: engine.options(AIOFSOptions(maxWrite: 1 << 20)))
         defer { h.close() }
         let (e, fh) = try h.create(.root, "big")
         // A 1 MiB write from 3 vectors of odd sizes.
@@ -45,8 +46,9 @@ import Testing
         try h.release(e.node, fh)
     }
 
-    @Test func shortReadsAndTransferErrors() throws {
-        let h = try Harness()
+    @Test(arguments: IOEngine.allCases)
+    func shortReadsAndTransferErrors(engine: IOEngine) throws {
+        let h = try Harness(options: engine.options())
         defer { h.close() }
         try writeHostFile(h.path("small"), pattern(1000))
         let e = try h.lookup(.root, "small")
@@ -86,43 +88,63 @@ import Testing
                                  buffers: UnsafeBufferPointer(start: p, count: 1))).get()
             }
         }
+        // Writes the kernel refuses report its errno: a buffer it cannot read from, a read-only handle.
+        _ = withUnsafePointer(to: &v) { p in
+            #expect(throws: Errno.badAddress) {
+                try h.call(.write(node: e.node, handle: fh, offset: 0, size: 100,
+                                  buffers: UnsafeBufferPointer(start: p, count: 1))).get()
+            }
+        }
+        let readOnly = try h.open(e.node, flags: O_RDONLY)
+        #expect(throws: Errno.badFileDescriptor) { try h.write(e.node, readOnly, pattern(10), at: 0) }
+        try h.release(e.node, readOnly)
+        #expect(try readHostFile(h.path("small")) == pattern(1000), "no failed write changed the file")
         // Directory handles are not files.
         guard case .opened(let d) = try h.call(.opendir(node: .root, flags: O_RDONLY)).get() else { return }
         #expect(throws: Errno.isDirectory) { try h.read(.root, d.handle, size: 1, at: 0) }
+        #expect(throws: Errno.isDirectory) { try h.write(.root, d.handle, [1], at: 0) }
         try h.release(e.node, fh)
     }
 
-    @Test func queueDepthIsEnforcedAndEveryRequestCompletesOnce() throws {
+    /// With libaio, reads fill the slots; with the other engines, writes do (cached reads complete inside submit).
+    @Test(arguments: [IOEngine.libaio, .threads, .ioUring])
+    func queueDepthIsEnforcedAndEveryRequestCompletesOnce(engine: IOEngine) throws {
         let depth = 32
-        let h = try Harness(options: AIOFSOptions(queueDepth: depth))
+        let writes = engine != .libaio
+        let h = try Harness(options: engine.options(AIOFSOptions(queueDepth: depth)))
         defer { h.close() }
         let data = pattern(depth * 4096, seed: 5)
-        try writeHostFile(h.path("q"), data)
+        try writeHostFile(h.path("q"), writes ? [UInt8](repeating: 0, count: depth * 4096) : data)
         let e = try h.lookup(.root, "q")
-        let fh = try h.open(e.node, flags: O_RDONLY)
+        let fh = try h.open(e.node, flags: writes ? O_RDWR : O_RDONLY)
         let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: (depth + 1) * 4096, alignment: 4096)
         defer { buffers.deallocate() }
+        if writes { buffers.copyBytes(from: data) }
         let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: depth + 1)
         defer { vectors.deallocate() }
         for i in 0...depth { vectors[i] = iovec(iov_base: buffers.baseAddress! + i * 4096, iov_len: 4096) }
         let completions = Completions(reactor: h.group.reactors[0])
         let channel = h.channels[0]
         let box = Unchecked(value: vectors)
+        let node = e.node
+        @Sendable func operation(_ i: Int, at offset: Int) -> FSOperation {
+            let v = UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])
+            return writes
+                ? .write(node: node, handle: fh, offset: UInt64(offset), size: 4096, buffers: v)
+                : .read(node: node, handle: fh, offset: UInt64(offset), size: 4096, buffers: v)
+        }
         // All submissions happen in one reactor pass, so nothing is reaped in between: the last one finds no slot.
         let outcome = h.group.reactors[0].run { () -> (accepted: Int, refused: Errno?, free: Int) in
             var accepted = 0
             for i in 0..<depth {
                 do throws(Errno) {
-                    try channel.value.submit(.read(node: e.node, handle: fh, offset: UInt64(i * 4096), size: 4096,
-                                                   buffers: UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])),
-                                             context: .root, token: UInt64(i), target: completions)
+                    try channel.value.submit(operation(i, at: i * 4096), context: .root, token: UInt64(i),
+                                             target: completions)
                     accepted += 1
                 } catch { return (accepted, error, channel.value.freeRequestSlots) }
             }
             do throws(Errno) {
-                try channel.value.submit(.read(node: e.node, handle: fh, offset: 0, size: 4096,
-                                               buffers: UnsafeBufferPointer(rebasing: box.value[depth...])),
-                                         context: .root, token: 999, target: completions)
+                try channel.value.submit(operation(depth, at: 0), context: .root, token: 999, target: completions)
                 return (accepted, nil, channel.value.freeRequestSlots)
             } catch { return (accepted, error, channel.value.freeRequestSlots) }
         }
@@ -140,17 +162,21 @@ import Testing
             #expect(Array(UnsafeRawBufferPointer(rebasing: buffers[(i * 4096)..<((i + 1) * 4096)]))
                     == Array(data[(i * 4096)..<((i + 1) * 4096)]))
         }
+        if writes { #expect(try readHostFile(h.path("q")) == data) }
         #expect(h.group.reactors[0].run { channel.value.freeRequestSlots } == depth)
         try h.release(e.node, fh)
     }
 
-    @Test func channelDestroyedFromItsOwnCompletionStillCompletesEverythingOnce() throws {
-        let h = try Harness()
+    @Test(arguments: [IOEngine.libaio, .threads, .ioUring])
+    func channelDestroyedFromItsOwnCompletionStillCompletesEverythingOnce(engine: IOEngine) throws {
+        let writes = engine != .libaio
+        let h = try Harness(options: engine.options())
         defer { h.close() }
         try writeHostFile(h.path("r"), pattern(8 * 4096))
         let e = try h.lookup(.root, "r")
-        let fh = try h.open(e.node, flags: O_RDONLY)
+        let fh = try h.open(e.node, flags: O_RDWR)
         let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * 4096, alignment: 4096)
+        buffers.initializeMemory(as: UInt8.self, repeating: 0x5c)
         defer { buffers.deallocate() }
         let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 8)
         defer { vectors.deallocate() }
@@ -181,9 +207,12 @@ import Testing
         let box = Unchecked(value: vectors)
         h.group.reactors[0].run {
             for i in 0..<8 {
-                try? channel.value.submit(.read(node: e.node, handle: fh, offset: UInt64(i * 4096), size: 4096,
-                                                buffers: UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])),
-                                          context: .root, token: UInt64(i), target: target)
+                let v = UnsafeBufferPointer(rebasing: box.value[i..<(i + 1)])
+                let offset = UInt64(i * 4096)
+                let operation: FSOperation = writes
+                    ? .write(node: e.node, handle: fh, offset: offset, size: 4096, buffers: v)
+                    : .read(node: e.node, handle: fh, offset: offset, size: 4096, buffers: v)
+                try? channel.value.submit(operation, context: .root, token: UInt64(i), target: target)
             }
         }
         let done = completions.wait(count: 8)
@@ -249,8 +278,9 @@ import Testing
         try h.release(e.node, fh)
     }
 
-    @Test func inlineCachedReadsCompleteInsideSubmitAndMissesGoToHelperThreads() throws {
-        let h = try Harness(options: AIOFSOptions(inlineCachedReads: true))
+    @Test(arguments: [IOEngine.inlineReads, .threads, .ioUring])
+    func inlineCachedReadsCompleteInsideSubmitAndMissesGoToHelperThreads(engine: IOEngine) throws {
+        let h = try Harness(options: engine.options())
         defer { h.close() }
         let data = pattern(256 * 1024, seed: 21)
         try writeHostFile(h.path("c"), data)
@@ -294,7 +324,8 @@ import Testing
         #expect(Array(buffer) == Array(data[131072..<196608]))
         if case .success(.count(let n)) = evicted.result { #expect(n == 65536) } else { Issue.record("evicted") }
         #expect(!evicted.inline, "an evicted page must go to a helper thread, not block the reactor")
-        #expect(h.group.reactors[0].run { channel.value.coldReadCount } == 1)
+        // The helper threads, or with io_uring the kernel's workers.
+        #expect(h.group.reactors[0].run { channel.value.coldReadCount } == (engine == .ioUring ? 0 : 1))
         try h.release(e.node, fh)
     }
 
@@ -308,6 +339,44 @@ import Testing
         #expect(r.count == 100 && r.allSatisfy { $0 == 0xee })
         #expect(try h.write(e.node, fh, pattern(50), at: 0) == 50)
         #expect(try readHostFile(h.path("s")) == [1, 2, 3])
+        try h.release(e.node, fh)
+    }
+}
+
+/// The helper pool of the `threads` engine.
+@Suite struct HelperPoolTests {
+    /// Queue depth 1: the write runs on the reactor, with no hand-off to a helper (no wake-up latency), and the
+    /// bytes land.
+    @Test func aWriteAloneRunsOnTheReactor() throws {
+        let h = try Harness(options: IOEngine.threads.options())
+        defer { h.close() }
+        let (e, fh) = try h.create(.root, "alone")
+        for i in 0..<10 {
+            #expect(try h.write(e.node, fh, pattern(4096, seed: UInt64(i)), at: UInt64(i * 4096)) == 4096)
+        }
+        let counts = h.group.reactors[0].run { h.channels[0].value.pooledWriteCount }
+        #expect(counts.total == 10 && counts.onReactor == 10)
+        #expect(try readHostFile(h.path("alone")) == (0..<10).flatMap { pattern(4096, seed: UInt64($0)) })
+        try h.release(e.node, fh)
+    }
+
+    /// A request with more iovecs than a job slot holds is still served (by libaio), not refused.
+    @Test func aWriteWithMoreVectorsThanASlotHoldsFallsBackToLibaio() throws {
+        let h = try Harness(options: IOEngine.threads.options(AIOFSOptions(maxWrite: 1 << 20)))
+        defer { h.close() }
+        let (e, fh) = try h.create(.root, "many")
+        let count = HelperPool.defaultVectorCapacity + 1
+        var data = pattern(count * 16, seed: 3)
+        let n = try data.withUnsafeMutableBytes { raw -> Int in
+            let base = try #require(raw.baseAddress)
+            let vectors = (0..<count).map { iovec(iov_base: base + $0 * 16, iov_len: 16) }
+            return try vectors.withUnsafeBufferPointer {
+                try h.count(h.call(.write(node: e.node, handle: fh, offset: 0, size: UInt32(raw.count), buffers: $0)))
+            }
+        }
+        #expect(n == count * 16)
+        #expect(try readHostFile(h.path("many")) == data)
+        #expect(h.group.reactors[0].run { h.channels[0].value.pooledWriteCount.total } == 0)
         try h.release(e.node, fh)
     }
 }

@@ -234,3 +234,30 @@ final class CollectingSink: DirectorySink {
         return true
     }
 }
+
+/// The ways the device can do reads and writes. Tests of the data path run once per engine, so that every engine
+/// meets the same hostile inputs and errors as the default one.
+enum IOEngine: String, CaseIterable, CustomTestStringConvertible {
+    /// Every read and write through libaio.
+    case libaio
+    /// Page-cache reads inline (RWF_NOWAIT), misses to helper threads; writes through libaio.
+    case inlineReads
+    /// Inline reads as above; writes through the helper pool (pwritev on the reactor or on a helper).
+    case threads
+    /// Inline reads; writes and cold reads through io_uring.
+    case ioUring = "io_uring"
+
+    var testDescription: String { rawValue }
+
+    /// `options` with this engine's switches.
+    func options(_ options: AIOFSOptions = AIOFSOptions()) -> AIOFSOptions {
+        var o = options
+        o.inlineCachedReads = self != .libaio
+        o.engine = switch self {
+        case .libaio, .inlineReads: .libaio
+        case .threads: .threads
+        case .ioUring: .ioUring
+        }
+        return o
+    }
+}

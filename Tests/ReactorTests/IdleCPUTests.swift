@@ -7,7 +7,7 @@ import Testing
 /// An idle reactor must give its CPU back in adaptive and interrupt modes. Measured with the thread's CPU clock
 /// and cross-checked with the scheduler's accounting in /proc/self/task/TID/stat.
 @Suite struct IdleCPUTests {
-    @Test(arguments: [PollMode.adaptive(spinMicroseconds: 100), .interrupt])
+    @Test(arguments: [PollMode.adaptive(spinMicroseconds: 100), .auto(maximumMicroseconds: 200), .interrupt])
     func idleReactorUsesAlmostNoCPU(mode: PollMode) throws {
         let reactor = try Reactor.start(pollMode: mode)
         defer { reactor.stop() }

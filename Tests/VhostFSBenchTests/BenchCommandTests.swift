@@ -68,6 +68,15 @@ struct BenchCommandTests {
         (["--bogus"], "--bogus"),
         (["--qd"], "--qd"),
         (["--duration", "soon", "--backend", "d {socket}"], "soon"),
+        (["--backend", "d {socket}", "--cpu-hogs", "-1"], "--cpu-hogs"),
+        (["--backend", "d {socket}", "--cpu-hogs", "1,x"], "--cpu-hogs"),
+        (["--backend", "d {socket}", "--cpu-hogs", "65"], "--cpu-hogs"),
+        (["--backend", "d {socket}", "--rounds", "0"], "--rounds"),
+        (["--backend", "d {socket}", "--markdown", "/nonexistent-dir/out.md"], "--markdown"),
+        (["--backend", "a=d {socket}", "--ratio", "a"], "--ratio 'a' is not A/B"),
+        (["--backend", "a=d {socket}", "--ratio", "a/"], "--ratio 'a/' is not A/B"),
+        (["--backend", "a=d {socket}", "--ratio", "a/b"], "no backend is labelled 'b'"),
+        (["--backend", "a=d {socket}", "--backend", "b=d {socket}", "--ratio", "a/b|"], "is not A/B"),
     ] as [([String], String)])
     func argumentErrorsAreOneLineAndExitTwo(arguments: [String], mentions: String) throws {
         let r = try Self.runTool(arguments)
@@ -101,6 +110,46 @@ struct BenchCommandTests {
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
         let backends = (report as? [String: Any])?["backends"] as? [[String: Any]]
         #expect(backends?.first?["error"] is String)
+    }
+
+    /// Two back-ends taking turns cell by cell, with a CPU hog and two rounds: every cell is measured twice per
+    /// back-end and hog count, the Markdown has a table per hog count and the ratio, and no hog outlives the run.
+    @Test func hogsRoundsAndMarkdown() throws {
+        let template = BackendFixture.template
+        let base = NSTemporaryDirectory() + "vhostfs-bench-hogs-\(getpid())"
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".json")
+            try? FileManager.default.removeItem(atPath: base + ".md")
+        }
+        let r = try Self.runTool([
+            "--backend", "one=" + template, "--backend", "two=" + template, "--workloads", "getattr,idle",
+            "--qd", "1,4", "--queues", "1", "--duration", "0.1", "--no-floor", "--files", "5", "--dir-entries", "5",
+            "--file-size", "128K", "--cpu-hogs", "0,1", "--rounds", "2", "--ratio", "one/two", "--json",
+            base + ".json", "--markdown", base + ".md", "--no-progress",
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)\nstdout: \(r.stdout)")
+        let markdown = try String(contentsOfFile: base + ".md", encoding: .utf8)
+        #expect(markdown.contains("#### No CPU hogs"))
+        #expect(markdown.contains("#### 1 CPU hog"))
+        #expect(markdown.contains("#### one / two (ops/s over ops/s)"))
+        #expect(markdown.contains("| GETATTR | 4 |"))
+        #expect(markdown.contains("--cpu-hogs 0,1"), "the command is in the document")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + ".json")))
+        let backends = try #require((object as? [String: Any])?["backends"] as? [[String: Any]])
+        #expect(backends.map { $0["label"] as? String } == ["one", "two"])
+        for b in backends {
+            let results = try #require(b["results"] as? [[String: Any]])
+            // (getattr qd1, getattr qd4, idle) x 2 hog counts x 2 rounds.
+            #expect(results.count == 12, "\(b["label"] ?? "")")
+            #expect(Set(results.compactMap { $0["cpu_hogs"] as? Int }) == [0, 1])
+            #expect(Set(results.compactMap { $0["round"] as? Int }) == [0, 1])
+            #expect(results.allSatisfy { $0["error"] == nil })
+        }
+        // The hogs were processes of this tool: none is left.
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("--cpu-hog-child") == true
+        } ?? []
+        #expect(left.isEmpty, "hog processes left: \(left)")
     }
 
     @Test func aShortRunProducesSaneJSON() throws {

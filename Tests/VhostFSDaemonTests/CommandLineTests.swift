@@ -115,7 +115,28 @@ struct CommandLineFixture {
         (
             CommandLineCase(["--socket-path=$SOCK", "--shared-dir=$SHARE", "--poll-mode=adaptive", "--poll-us=0"]),
             { f in
-                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, pollMicroseconds: 0)
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, pollMode: .adaptive,
+                      pollMicroseconds: 0)
+            }
+        ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "--shared-dir=$SHARE", "--poll-mode=auto", "--poll-us=50"]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, pollMode: .auto,
+                      pollMicroseconds: 50)
+            }
+        ),
+        (
+            CommandLineCase(["--socket-path=$SOCK", "--shared-dir=$SHARE", "--io-engine=io_uring"]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, ioEngine: .ioUring)
+            }
+        ),
+        (
+            CommandLineCase(
+                ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--io-engine=libaio", "--io-engine=threads"]),
+            { f in
+                try C(listen: .socketPath(f.socketPath), sharedDirectory: f.share, ioEngine: .threads)
             }
         ),
         (
@@ -365,7 +386,10 @@ struct CommandLineFixture {
         // Names.
         CommandLineCase(["--cache=sometimes"], "--cache: sometimes is not one of auto, always, never, metadata"),
         CommandLineCase(["--cache=AUTO"], "--cache: AUTO is not one of auto, always, never, metadata"),
-        CommandLineCase(["--poll-mode=fast"], "--poll-mode: fast is not one of busy, adaptive, interrupt"),
+        CommandLineCase(["--poll-mode=fast"], "--poll-mode: fast is not one of auto, busy, adaptive, interrupt"),
+        CommandLineCase(["--io-engine=uring"], "--io-engine: uring is not one of libaio, threads, io_uring"),
+        CommandLineCase(["--io-engine=LIBAIO"], "--io-engine: LIBAIO is not one of libaio, threads, io_uring"),
+        CommandLineCase(["--io-engine", ""], "--io-engine: empty value"),
         CommandLineCase(["--log-level=loud"], "--log-level: loud is not one of error, warn, info, debug, trace, off"),
         CommandLineCase(["--sandbox=jail"], "--sandbox: jail is not one of none, chroot, namespace"),
         CommandLineCase(
@@ -396,10 +420,10 @@ struct CommandLineFixture {
         CommandLineCase(["--log-level=info", "-d"], "-d conflicts with --log-level"),
         CommandLineCase(
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--poll-mode=busy", "--poll-us=5"],
-            "--poll-us applies only to --poll-mode=adaptive, not --poll-mode=busy"),
+            "--poll-us applies only to --poll-mode=auto or adaptive, not --poll-mode=busy"),
         CommandLineCase(
             ["--socket-path=$SOCK", "--shared-dir=$SHARE", "--poll-us=100", "--poll-mode=interrupt"],
-            "--poll-us applies only to --poll-mode=adaptive, not --poll-mode=interrupt"),
+            "--poll-us applies only to --poll-mode=auto or adaptive, not --poll-mode=interrupt"),
     ]
 
     @Test(arguments: badCases)
@@ -427,15 +451,15 @@ struct CommandLineFixture {
             "--announce-submounts", "--no-announce-submounts", "--queues", "--queue-size", "--max-write",
             "--reactor-cpus", "--poll-mode", "--poll-us", "--log-level", "--syslog", "-d ", "--thread-pool-size",
             "--sandbox", "--seccomp", "--modcaps", "--socket-group", "-o <opt", "-f ", "--print-capabilities",
-            "-V, --version", "-h, --help", "--inode-file-handles", "--fd-cache", "--rlimit-nofile",
+            "-V, --version", "-h, --help", "--io-engine", "--inode-file-handles", "--fd-cache", "--rlimit-nofile",
         ] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         for defaultText in [
             "(default: none, the front-end's tag)", "(default: auto)", "(default: 1)", "(default: 1024)",
             "(default: 1M)",
-            "(default: adaptive)", "(default: 100)", "(default: info)", "(default: 0)", "(default: namespace)",
-            "(default: kill)",
+            "(default: 200)", "(default: info)", "(default: 0)", "(default: namespace)",
+            "(default: kill)", "(default: threads)",
             "(default: off)", "(default: one reactor", "(default: prefer)", "RLIMIT_NOFILE/2, 64 to 65536)",
             "(default: the hard limit)",
         ] {

@@ -17,7 +17,8 @@ import Testing
         #expect(c.readdirplus)
         #expect(c.inlineReads)
         #expect(c.reactorCPUs == nil && c.reactorCount == 1)
-        #expect(c.pollMode == .adaptive && c.pollMicroseconds == 100)
+        #expect(c.pollMode == .auto && c.pollMicroseconds == 200)
+        #expect(c.ioEngine == .threads)
         #expect(c.queues == 1 && c.queueSize == 1024 && c.maxWrite == 1 << 20)
         #expect(c.logLevel == .info && c.logDestination == .standardError)
         #expect(c.threadPoolSize == 0 && c.sandbox == .namespace)
@@ -226,7 +227,9 @@ import Testing
         #expect(d.summary.hasPrefix("Sharing \(tree.path) on inherited socket fd"), "\(d.summary)")
         #expect(!d.summary.contains("tag"))
         #expect(d.summary.contains("1 request queue (plus hiprio) of up to 1024 entries, max_write 1 MiB"))
-        #expect(d.summary.contains("1 reactor (default placement), adaptive polling (spin 100 us, then sleep)"))
+        #expect(d.summary.contains(
+            "1 reactor (default placement), auto polling (self-tuning spin of at most 200 us, none under contention)"))
+        #expect(d.summary.contains("I/O engine threads"))
     }
 
     @Test func compatibilityOptionsThatDoNothingWarn() throws {

@@ -1,4 +1,5 @@
 import CLinux
+import FSDevAIO
 import Foundation
 import Glibc
 import Testing
@@ -116,9 +117,9 @@ let hostileFUSECases: [HostileFUSECase] = [
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct HostileFUSETests {
-    @Test(arguments: hostileFUSECases)
-    func malformedRequestGetsACleanAnswer(_ c: HostileFUSECase) throws {
-        let d = try InProcessDaemon()
+    @Test(arguments: hostileFUSECases, AIOFSOptions.Engine.allCases)
+    func malformedRequestGetsACleanAnswer(_ c: HostileFUSECase, engine: AIOFSOptions.Engine) throws {
+        let d = try InProcessDaemon(options: InProcessDaemon.options(engine))
         defer { d.stop() }
         let client = try d.client()
         defer { client.shutdown() }

@@ -40,6 +40,15 @@ final class InProcessDaemon: @unchecked Sendable {
         t.start()
     }
 
+    /// Options that route reads and writes through `engine` (inline page-cache reads with every engine but
+    /// libaio, which sends every read and write through io_submit, as before the other engines existed).
+    static func options(_ engine: AIOFSOptions.Engine, _ base: AIOFSOptions = AIOFSOptions()) -> AIOFSOptions {
+        var o = base
+        o.engine = engine
+        o.inlineCachedReads = engine != .libaio
+        return o
+    }
+
     func client(queues: Int = 1, sendsInit: Bool = true) throws -> FUSEClient {
         var c = FUSEClient.Configuration()
         c.requestQueueCount = queues

@@ -1,3 +1,4 @@
+import FSDevAIO
 import Foundation
 import Glibc
 import LinuxSystem
@@ -10,8 +11,9 @@ import VhostUserTestKit
 /// requests (DESIGN.md, "Guest memory updates") and no request fails or sees the wrong bytes.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct MemoryTableChangeTests {
-    @Test func memoryTableChangesWhileRequestsFlow() throws {
-        let d = try InProcessDaemon()
+    @Test(arguments: AIOFSOptions.Engine.allCases)
+    func memoryTableChangesWhileRequestsFlow(engine: AIOFSOptions.Engine) throws {
+        let d = try InProcessDaemon(options: InProcessDaemon.options(engine))
         defer { d.stop() }
         let c = try d.client()
         defer { c.shutdown() }
@@ -29,6 +31,10 @@ struct MemoryTableChangeTests {
                 while !stop.load(ordering: .relaxed) {
                     let back = try q.read(e.nodeID, handle: o.handle, offset: 0, size: 8192)
                     if back != data { failures.withLock { $0.append("read returned other bytes") } }
+                    // The same bytes again, through the write engine, from guest memory that may be remapped.
+                    if try q.write(e.nodeID, handle: o.handle, offset: 0, data: data) != data.count {
+                        failures.withLock { $0.append("short write") }
+                    }
                     _ = try q.getattr(e.nodeID)
                     served.wrappingAdd(1, ordering: .relaxed)
                 }

@@ -1,3 +1,4 @@
+import FSDevAIO
 import Foundation
 import Glibc
 import Synchronization
@@ -41,8 +42,9 @@ struct MultiQueueTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: d.share) == [])
     }
 
-    @Test func sustainedMixedLoadLeavesNoLeaks() throws {
-        let d = try InProcessDaemon(requestQueues: 4, reactors: 2)
+    @Test(arguments: AIOFSOptions.Engine.allCases)
+    func sustainedMixedLoadLeavesNoLeaks(engine: AIOFSOptions.Engine) throws {
+        let d = try InProcessDaemon(requestQueues: 4, reactors: 2, options: InProcessDaemon.options(engine))
         defer { d.stop() }
         let fdsBefore = openDescriptorsInto(d.share)
         let c = try d.client(queues: 4)
