@@ -140,8 +140,12 @@ final class HelperPool: @unchecked Sendable {
             s.done.reserveCapacity(depth)
         }
         for i in 0..<helpers {
-            let t = Thread { [self] in helperMain() }
-            t.name = "io-helper-\(reactorIndex)-\(i)"
+            // Named from inside: Foundation's Thread.name does not reach the kernel's comm on Linux.
+            let name = "io-helper-\(reactorIndex)-\(i)"
+            let t = Thread { [self] in
+                CPUAffinity.nameCurrentThread(name)
+                helperMain()
+            }
             t.start()
             started += 1
         }
