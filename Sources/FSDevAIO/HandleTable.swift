@@ -30,32 +30,54 @@ struct HandleRecord {
     var directory: DirectoryHandle?
 }
 
-/// The open-handle table of a device, shared by every reactor. Ids are generation-checked slots, as for nodes.
-final class HandleTable: Sendable {
-    private let state = Mutex(SlotTable<HandleRecord>())
+/// One lock shard of the handle table (its own padded heap object, as `NodeShard`).
+final class HandleShard: Sendable {
+    let state: Mutex<SlotTable<HandleRecord>>
+    private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
-    /// Stores an open handle and returns its id.
-    /// - Throws: ENFILE when the table is full.
+    init(slotLimit: Int) {
+        state = Mutex(SlotTable(limit: slotLimit))
+    }
+}
+
+/// The open-handle table of a device, shared by every reactor, in the node table's lock shards: a handle lives in
+/// the shard of the node it was opened from, and its id carries that shard (`ShardLayout`), so a request with a
+/// handle takes that one shard's lock, from whatever queue it comes. Ids are generation-checked slots, as for
+/// nodes.
+final class HandleTable: Sendable {
+    private let shards: [HandleShard]
+    private let layout: ShardLayout
+
+    /// A table in the shards of `layout` (the node table's).
+    init(layout: ShardLayout = ShardLayout(count: 1)) {
+        self.layout = layout
+        shards = (0..<layout.count).map { _ in HandleShard(slotLimit: layout.slotsPerShard) }
+    }
+
+    /// Stores an open handle, in its node's shard, and returns its id.
+    /// - Throws: ENFILE when the shard is full.
     func insert(_ record: HandleRecord) throws(Errno) -> HandleID {
-        guard let id = state.withLock({ $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
-        return HandleID(rawValue: id)
+        let shard = layout.split(record.node.rawValue)?.shard ?? 0
+        guard let local = shards[shard].state.withLock({ $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
+        return HandleID(rawValue: layout.join(shard: shard, local: local))
     }
 
     /// The record of a live handle opened from `node`.
     /// - Throws: EBADF for an unknown or stale handle, or one opened from another node.
     @inline(__always)
     func resolve(_ handle: HandleID, node: NodeID) throws(Errno) -> HandleRecord {
-        guard let rec = state.withLock({ $0.value(of: handle.rawValue) }), rec.node == node else {
-            throw .badFileDescriptor
-        }
+        guard let (shard, local) = layout.split(handle.rawValue),
+              let rec = shards[shard].state.withLock({ $0.value(of: local) }), rec.node == node
+        else { throw .badFileDescriptor }
         return rec
     }
 
     /// Removes a handle (RELEASE, RELEASEDIR); its descriptor closes once in-flight users drop it.
     /// - Throws: EBADF as `resolve`.
     func remove(_ handle: HandleID, node: NodeID) throws(Errno) {
-        let removed = state.withLock { s -> HandleRecord? in
-            guard let index = s.index(of: handle.rawValue), let rec = s[index], rec.node == node else { return nil }
+        guard let (shard, local) = layout.split(handle.rawValue) else { throw .badFileDescriptor }
+        let removed = shards[shard].state.withLock { s -> HandleRecord? in
+            guard let index = s.index(of: local), let rec = s[index], rec.node == node else { return nil }
             return s.remove(at: index)
         }
         guard removed != nil else { throw .badFileDescriptor }
@@ -64,12 +86,12 @@ final class HandleTable: Sendable {
     /// Removes every handle (unmount). Returns how many.
     @discardableResult
     func removeAll() -> Int {
-        let removed = state.withLock { s -> [HandleRecord] in
-            s.liveIndices.compactMap { s.remove(at: $0) }
+        shards.reduce(0) { sum, shard in
+            let removed = shard.state.withLock { s -> [HandleRecord] in s.liveIndices.compactMap { s.remove(at: $0) } }
+            return sum + removed.count
         }
-        return removed.count
     }
 
     /// Number of open handles.
-    var count: Int { state.withLock { $0.count } }
+    var count: Int { shards.reduce(0) { sum, shard in sum + shard.state.withLock { $0.count } } }
 }
