@@ -77,7 +77,7 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// because O_NOATIME on a file the daemon's user does not own fails with EPERM when it runs unprivileged.
     public var preservesNoatime = false
     /// Lock shards of the node and handle tables (a power of two, 1...256); nil: the power of two at or above
-    /// twice the online CPUs (`AIOFSDevice.defaultTableShards`), so that reactors on different CPUs seldom meet
+    /// eight times the online CPUs (`AIOFSDevice.defaultTableShards`), so that reactors on different CPUs seldom meet
     /// on one lock. Ids carry their shard, and an inode's node lives in the shard its (device, inode) hashes to.
     public var tableShards: Int?
     #if DEBUG

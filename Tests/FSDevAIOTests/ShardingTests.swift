@@ -40,11 +40,11 @@ struct ShardingTests {
         while done.load(ordering: .acquiring) < count { sched_yield() }
     }
 
-    @Test func theDefaultIsAPowerOfTwoAtLeastTwiceTheCPUs() throws {
-        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 1) == 2)
-        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 2) == 4)
-        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 3) == 8)
-        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 64) == 128)
+    @Test func theDefaultIsAPowerOfTwoAtLeastEightTimesTheCPUs() throws {
+        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 1) == 8)
+        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 2) == 16)
+        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 3) == 32)
+        #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 16) == 128)
         #expect(AIOFSDevice.defaultTableShards(onlineCPUs: 1000) == 256)
         for bad in [0, 3, 6, 512] {
             var options = AIOFSOptions()
