@@ -65,7 +65,8 @@ public final class AIOFSDevice: FSDevice {
     ///     open "/proc/self/fd" (which does not exist inside the sandbox: the sandbox opens it before it pivots).
     /// - Throws: the open error, ENOTDIR, or EINVAL for options out of range (max_write below 4 KiB, queue depth
     ///   outside 1...65536, a negative descriptor cache, table shards not a power of two in 1...256). With
-    ///   `FileHandleMode.mandatory`: EOPNOTSUPP or EOVERFLOW when the share's filesystem cannot export file handles, EPERM without CAP_DAC_READ_SEARCH.
+    ///   `FileHandleMode.mandatory`: EOPNOTSUPP or EOVERFLOW when the share's filesystem cannot export file
+    ///   handles, EPERM without CAP_DAC_READ_SEARCH.
     public init(rootPath: String, options: AIOFSOptions = AIOFSOptions(), procSelfFD: FileDescriptor? = nil)
         throws(Errno)
     {

@@ -30,35 +30,25 @@ struct HandleRecord {
     var directory: DirectoryHandle?
 }
 
-/// One lock shard of the handle table (its own padded heap object, as `NodeShard`).
-final class HandleShard: Sendable {
-    let state: Mutex<SlotTable<HandleRecord>>
-    private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-
-    init(slotLimit: Int) {
-        state = Mutex(SlotTable(limit: slotLimit))
-    }
-}
-
 /// The open-handle table of a device, shared by every reactor, in the node table's lock shards: a handle lives in
 /// the shard of the node it was opened from, and its id carries that shard (`ShardLayout`), so a request with a
 /// handle takes that one shard's lock, from whatever queue it comes. Ids are generation-checked slots, as for
 /// nodes.
 final class HandleTable: Sendable {
-    private let shards: [HandleShard]
+    private let shards: LockShards<SlotTable<HandleRecord>>
     private let layout: ShardLayout
 
     /// A table in the shards of `layout` (the node table's).
     init(layout: ShardLayout = ShardLayout(count: 1)) {
         self.layout = layout
-        shards = (0..<layout.count).map { _ in HandleShard(slotLimit: layout.slotsPerShard) }
+        shards = LockShards(count: layout.count) { _ in SlotTable(limit: layout.slotsPerShard) }
     }
 
     /// Stores an open handle, in its node's shard, and returns its id.
     /// - Throws: ENFILE when the shard is full.
     func insert(_ record: HandleRecord) throws(Errno) -> HandleID {
         let shard = layout.split(record.node.rawValue)?.shard ?? 0
-        guard let local = shards[shard].state.withLock({ $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
+        guard let local = shards.withLock(shard, { $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
         return HandleID(rawValue: layout.join(shard: shard, local: local))
     }
 
@@ -67,7 +57,7 @@ final class HandleTable: Sendable {
     @inline(__always)
     func resolve(_ handle: HandleID, node: NodeID) throws(Errno) -> HandleRecord {
         guard let (shard, local) = layout.split(handle.rawValue),
-              let rec = shards[shard].state.withLock({ $0.value(of: local) }), rec.node == node
+              let rec = shards.withLock(shard, { $0.value(of: local) }), rec.node == node
         else { throw .badFileDescriptor }
         return rec
     }
@@ -76,7 +66,7 @@ final class HandleTable: Sendable {
     /// - Throws: EBADF as `resolve`.
     func remove(_ handle: HandleID, node: NodeID) throws(Errno) {
         guard let (shard, local) = layout.split(handle.rawValue) else { throw .badFileDescriptor }
-        let removed = shards[shard].state.withLock { s -> HandleRecord? in
+        let removed = shards.withLock(shard) { s -> HandleRecord? in
             guard let index = s.index(of: local), let rec = s[index], rec.node == node else { return nil }
             return s.remove(at: index)
         }
@@ -86,12 +76,14 @@ final class HandleTable: Sendable {
     /// Removes every handle (unmount). Returns how many.
     @discardableResult
     func removeAll() -> Int {
-        shards.reduce(0) { sum, shard in
-            let removed = shard.state.withLock { s -> [HandleRecord] in s.liveIndices.compactMap { s.remove(at: $0) } }
+        (0..<shards.count).reduce(0) { sum, shard in
+            let removed = shards.withLock(shard) { s -> [HandleRecord] in
+                s.liveIndices.compactMap { s.remove(at: $0) }
+            }
             return sum + removed.count
         }
     }
 
     /// Number of open handles.
-    var count: Int { shards.reduce(0) { sum, shard in sum + shard.state.withLock { $0.count } } }
+    var count: Int { (0..<shards.count).reduce(0) { sum, shard in sum + shards.withLock(shard) { $0.count } } }
 }

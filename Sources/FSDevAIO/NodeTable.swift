@@ -3,17 +3,6 @@ import Glibc
 import LinuxSystem
 import Synchronization
 
-/// One lock shard of the node table (its own heap object, padded, so that two shards' locks do not share a cache
-/// line).
-final class NodeShard: Sendable {
-    let state: Mutex<NodeStore>
-    private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-
-    init(root: NodeRecord?, slotLimit: Int, mounts: MountTable, budget: DescriptorBudget) {
-        state = Mutex(NodeStore(root: root, slotLimit: slotLimit, mounts: mounts, budget: budget))
-    }
-}
-
 /// The node table of a device, shared by every reactor and split into lock shards so that requests on different
 /// reactors seldom take the same lock: a node lives in the shard its inode's (device, inode) hashes to (the root
 /// in shard 0), so a second lookup of an inode finds its node whatever queue it comes from, and a node's id
@@ -33,7 +22,7 @@ final class NodeShard: Sendable {
 /// clock's lock (`clockShard`), then one shard's lock at a time while the clock looks for a victim; a handle
 /// node's creation or removal takes the mount table's lock, inside its shard's. Never the other way round.
 final class NodeTable: Sendable {
-    private let shards: [NodeShard]
+    private let shards: LockShards<NodeStore>
     /// How ids name their shard.
     let layout: ShardLayout
     private let mounts = MountTable()
@@ -65,8 +54,8 @@ final class NodeTable: Sendable {
                                     fileType: UInt32(status.st_mode) & FileType.mask, cachePosition: -1,
                                     referenced: true, pinned: true)
         let (layout, mounts, budget) = (layout, mounts, budget)
-        self.shards = (0..<shardCount).map { index in
-            NodeShard(root: index == 0 ? rootRecord : nil, slotLimit: layout.slotsPerShard, mounts: mounts,
+        shards = LockShards(count: shardCount) { index in
+            NodeStore(root: index == 0 ? rootRecord : nil, slotLimit: layout.slotsPerShard, mounts: mounts,
                       budget: budget)
         }
     }
@@ -88,7 +77,7 @@ final class NodeTable: Sendable {
     @inline(__always)
     func resolve(_ node: NodeID) throws(Errno) -> (descriptor: FileDescriptor, fileType: UInt32) {
         guard let (shard, local) = layout.split(node.rawValue) else { throw .badFileDescriptor }
-        switch shards[shard].state.withLock({ $0.descriptor(of: local) }) {
+        switch shards.withLock(shard, { $0.descriptor(of: local) }) {
         case .open(let descriptor, let fileType):
             return (descriptor, fileType)
         case .unknown:
@@ -113,7 +102,7 @@ final class NodeTable: Sendable {
             // The inode is gone (deleted on the host): to the guest, the file no longer exists.
             throw error == .stale ? .noSuchFileOrDirectory : error
         }
-        let (use, surplus, declined) = shards[shard].state.withLock {
+        let (use, surplus, declined) = shards.withLock(shard) {
             $0.install(opened, for: local, touch: true)
         }
         withExtendedLifetime(surplus) {}  // a duplicate descriptor closes here, outside the lock
@@ -127,7 +116,7 @@ final class NodeTable: Sendable {
     private func offer(_ descriptor: FileDescriptor, shard: Int, local: UInt64, touch: Bool) {
         for _ in 0..<2 {
             guard evictOne() else { return }
-            let (_, surplus, declined) = shards[shard].state.withLock {
+            let (_, surplus, declined) = shards.withLock(shard) {
                 $0.install(descriptor, for: local, touch: touch)
             }
             withExtendedLifetime(surplus) {}
@@ -141,7 +130,7 @@ final class NodeTable: Sendable {
         let victim: FileDescriptor? = clockShard.withLock { current -> FileDescriptor? in
             // Two turns: the first may only clear reference bits.
             for _ in 0..<(2 * shards.count + 2) {
-                if let victim = shards[current].state.withLock({ $0.evictNext() }) { return victim }
+                if let victim = shards.withLock(current, { $0.evictNext() }) { return victim }
                 current = (current + 1) & (shards.count - 1)
             }
             return nil
@@ -158,7 +147,7 @@ final class NodeTable: Sendable {
         -> (node: NodeID, generation: UInt64)?
     {
         let shard = shard(device: inodeKey.device, inode: inodeKey.inode)
-        let (result, surplus, declined) = shards[shard].state.withLock {
+        let (result, surplus, declined) = shards.withLock(shard) {
             $0.reference(identity: identity, fileType: fileType, descriptor: descriptor,
                          mountDescriptor: mountDescriptor, inode: inode)
         }
@@ -179,7 +168,7 @@ final class NodeTable: Sendable {
     @inline(__always)
     func referenceOpen(_ inode: OpenInodeKey) -> (node: NodeID, generation: UInt64)? {
         let shard = shard(device: inode.device, inode: inode.inode)
-        guard let local = shards[shard].state.withLock({ $0.referenceOpen(inode) }) else { return nil }
+        guard let local = shards.withLock(shard, { $0.referenceOpen(inode) }) else { return nil }
         let id = layout.join(shard: shard, local: local)
         return (NodeID(rawValue: id), id >> 32)
     }
@@ -188,7 +177,7 @@ final class NodeTable: Sendable {
     /// - Throws: EBADF for an unknown or stale id.
     func forget(_ node: NodeID, count: UInt64) throws(Errno) {
         guard let (shard, local) = layout.split(node.rawValue) else { throw .badFileDescriptor }
-        let result = shards[shard].state.withLock { $0.forget(local, count: count) }
+        let result = shards.withLock(shard) { $0.forget(local, count: count) }
         // A removed node's descriptor (and its mount's, for the mount's last node) closes here, outside the lock.
         guard result.found else { throw .badFileDescriptor }
     }
@@ -196,15 +185,16 @@ final class NodeTable: Sendable {
     /// Drops every node but the root (unmount). Returns how many were dropped.
     @discardableResult
     func forgetAll() -> Int {
-        shards.reduce(0) { sum, shard in sum + shard.state.withLock { $0.forgetAll() }.records.count }
+        (0..<shards.count).reduce(0) { sum, shard in sum + shards.withLock(shard) { $0.forgetAll() }.records.count }
     }
 
     /// Closes up to `count` cached descriptors (the process ran out), from every shard. Returns how many.
     @discardableResult
     func evictCachedDescriptors(_ count: Int) -> Int {
         var evicted = 0
-        for shard in shards where evicted < count {
-            evicted += shard.state.withLock { $0.evict(count - evicted) }.count
+        for shard in 0..<shards.count where evicted < count {
+            let wanted = count - evicted
+            evicted += shards.withLock(shard) { $0.evict(wanted) }.count
         }
         return evicted
     }
@@ -222,15 +212,15 @@ final class NodeTable: Sendable {
     }
 
     /// Number of live nodes, the root included.
-    var count: Int { shards.reduce(0) { sum, shard in sum + shard.state.withLock { $0.slots.count } } }
+    var count: Int { countsByShard.reduce(0, +) }
 
     /// Live nodes in each shard (tests and diagnostics).
-    var countsByShard: [Int] { shards.map { shard in shard.state.withLock { $0.slots.count } } }
+    var countsByShard: [Int] { (0..<shards.count).map { shard in shards.withLock(shard) { $0.slots.count } } }
 
     /// Descriptors the cache holds open now, and nodes that hold theirs for good (the root included).
     var descriptorCounts: (cached: Int, pinned: Int) {
-        shards.reduce((0, 0)) { sum, shard in
-            let (cached, pinned) = shard.state.withLock { ($0.cachedCount, $0.pinnedCount) }
+        (0..<shards.count).reduce((0, 0)) { sum, shard in
+            let (cached, pinned) = shards.withLock(shard) { ($0.cachedCount, $0.pinnedCount) }
             return (sum.0 + cached, sum.1 + pinned)
         }
     }
@@ -241,13 +231,13 @@ final class NodeTable: Sendable {
     /// Whether a node has an open descriptor now, nil if unknown (tests and diagnostics).
     func hasOpenDescriptor(_ node: NodeID) -> Bool? {
         guard let (shard, local) = layout.split(node.rawValue) else { return nil }
-        return shards[shard].state.withLock { $0.slots.value(of: local).map { $0.descriptor != nil } }
+        return shards.withLock(shard) { $0.slots.value(of: local).map { $0.descriptor != nil } }
     }
 
     /// Lookup count of a node (tests and diagnostics).
     func lookups(of node: NodeID) -> UInt64? {
         guard let (shard, local) = layout.split(node.rawValue) else { return nil }
-        return shards[shard].state.withLock { $0.slots.value(of: local)?.lookups }
+        return shards.withLock(shard) { $0.slots.value(of: local)?.lookups }
     }
 }
 
