@@ -63,19 +63,6 @@ public final class GuestMemoryMap: @unchecked Sendable {
         })
     }
 
-    /// A copy of `other` with its own identity and reference count (the regions and their mappings are shared).
-    private init(replicating other: GuestMemoryMap) {
-        regions = other.regions
-        maximumRegionCount = other.maximumRegionCount
-        entries = ContiguousArray(other.entries.map { $0 })  // a buffer of its own, with its own reference count
-    }
-
-    /// The same map as a new object, for one consumer's data path (one virtqueue, confined to one reactor): every
-    /// request retains and releases the map it is served with, and a map object shared by queues on different
-    /// reactors puts its reference count, one cache line, under every request of every reactor. Measured with four
-    /// queues on two reactors: about 5% of the daemon's samples in swift_retain/release of the shared map.
-    public func replica() -> GuestMemoryMap { GuestMemoryMap(replicating: self) }
-
     /// Whether an access hit a page that a region's file lost after the mapping (see `GuestMemoryRegion.faults`).
     /// Not for the data path: check `MemoryMapping.guardedFaultGeneration` first.
     public var hasFaulted: Bool { regions.contains { $0.faults > 0 } }

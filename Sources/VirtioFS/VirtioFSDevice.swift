@@ -116,7 +116,7 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
             return s.queues.compactMap { $0 }
         }
         for q in queues {
-            q.reactor.run { q.value.memory = map.replica() }  // each queue its own copy (see `replica`)
+            q.reactor.run { q.value.memory = map }
         }
     }
 

@@ -59,7 +59,7 @@ final class VirtioFSQueue<Channel: FSChannel>: Poller, FUSERequestSink {
          logger: Logger, memoryFault: EventFD? = nil) {
         self.index = index
         self.ring = ring
-        self.memory = memory.replica()
+        self.memory = memory
         self.kick = kick
         self.call = call
         self.channel = channel
