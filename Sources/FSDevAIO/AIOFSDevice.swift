@@ -49,7 +49,7 @@ public final class AIOFSDevice: FSDevice {
     /// eight times the reactors, which are pinned one per CPU at most: two reactors meet on one shard in about one
     /// request in sixteen on two CPUs), 8 at least, 256 at most.
     public static func defaultTableShards(onlineCPUs: Int? = nil) -> Int {
-        let cpus = onlineCPUs ?? Int(sysconf(CInt(_SC_NPROCESSORS_ONLN)))
+        let cpus = onlineCPUs ?? CPUAffinity.onlineCount
         let wanted = min(max(8 * cpus, 8), 256)
         return 1 << (Int.bitWidth - (wanted - 1).leadingZeroBitCount)
     }

@@ -263,13 +263,7 @@ struct ShardingTests {
             for i in 0..<600 {
                 do { nodes.append(try h.lookup(.root, FileName("f\(i)")).node) } catch { fail(2, "f\(i): \(error)") }
             }
-            for (i, node) in nodes.enumerated() {
-                do {
-                    let handle = try h.open(node, flags: O_RDONLY)
-                    guard try h.read(node, handle, size: 16, at: 0) == Array("f\(i)".utf8) else { fail(3, "f\(i)") }
-                    try h.release(node, handle)
-                } catch { fail(4, "open f\(i): \(error)") }
-            }
+            FileHandleTests.readBack(h, nodes, fail: fail)
             guard FileDescriptor.openCount() <= 128 else { fail(5, "\(FileDescriptor.openCount()) open") }
             let nonEmpty = h.device.nodes.countsByShard.filter { $0 > 0 }.count
             guard nonEmpty == Self.shards else { fail(6, "nodes by shard \(h.device.nodes.countsByShard)") }
