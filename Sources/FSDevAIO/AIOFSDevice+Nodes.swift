@@ -51,7 +51,8 @@ extension AIOFSDevice {
         var mount: FileDescriptor?
         while true {
             if let (node, generation) = try nodes.reference(descriptor: fd, fileType: fileType, identity: identity,
-                                                            mountDescriptor: mount, inode: inode) {
+                                                            inodeKey: inodeKey, mountDescriptor: mount,
+                                                            inode: inode) {
                 return NodeEntry(node: node, generation: generation, attributes: attributes, entryTimeout: timeout,
                                  attributeTimeout: timeout)
             }
