@@ -258,9 +258,3 @@ public struct VringFileDescriptorPayload: Sendable, Equatable {
     /// Whether bits other than the index and the no-fd flag are set (invalid).
     public var hasReservedBits: Bool { rawValue & ~(Self.indexMask | Self.noFDFlag) != 0 }
 }
-
-/// SET_LOG_BASE body: `VhostUserLog` (u64 mmap_size, u64 mmap_offset).
-public struct LogPayload: Sendable, Equatable {
-    /// Size on the wire.
-    public static let size = 16
-}

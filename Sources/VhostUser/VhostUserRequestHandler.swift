@@ -23,7 +23,6 @@ public final class VhostUserRequestHandler {
     private var ackedProtocolFeatures: VhostUserProtocolFeatures = []
     private var rings: [VringState]
     private var memory: [MemoryRegionPayload] = []
-    private var backendRequestChannel: FileDescriptor?
     private var status: UInt8 = 0
 
     public init(backend: any VhostUserBackend) {
@@ -77,7 +76,6 @@ public final class VhostUserRequestHandler {
     public func disconnect() {
         resetDevice()
         ackedProtocolFeatures = []
-        backendRequestChannel = nil
         owned = false
     }
 
@@ -366,9 +364,8 @@ public final class VhostUserRequestHandler {
 
         case .setBackendReqFD:
             try noBody(request, body)
-            // Accepted and kept for the connection's lifetime; this back-end sends no back-end requests (it does
-            // not offer BACKEND_REQ, so a conforming front-end does not send this).
-            backendRequestChannel = message.fds.first
+            // Accepted, and the socket closed at once: this back-end sends no back-end requests (it does not offer
+            // BACKEND_REQ, so a conforming front-end does not send this).
             return nil
 
         case .setLogBase, .setLogFD:

@@ -29,7 +29,6 @@
 #include <linux/virtio_fs.h>
 #include <linux/virtio_config.h>
 #include <linux/vhost_types.h>
-#include <linux/openat2.h>
 
 #include "CLinuxSandbox.h"
 
@@ -57,9 +56,6 @@ int CLinux_current_affinity(int *cpus, size_t cap);
 long CLinux_thread_setresuid(uid_t r, uid_t e, uid_t s);
 long CLinux_thread_setresgid(gid_t r, gid_t e, gid_t s);
 long CLinux_thread_setgroups(size_t size, const gid_t *list);
-
-/// openat2(2). Returns an fd or -errno.
-long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, size_t size);
 
 /// renameat2(2). Returns 0 or -errno.
 long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
