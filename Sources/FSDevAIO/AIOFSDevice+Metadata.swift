@@ -148,7 +148,7 @@ extension AIOFSDevice {
     func syncfs(node: NodeID) throws(Errno) {
         var (fd, fileType) = try nodes.resolve(node)
         if fileType != FileType.directory && fileType != FileType.regular { fd = root }
-        let opened = try reopen(fd, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        let opened = try reopen(fd, options: [.nonBlocking, .noControllingTerminal])
         try opened.use { (raw) throws(Errno) in try FileSystemCall.synchronizeFileSystem(raw) }
     }
 }
