@@ -10,18 +10,18 @@ private let setattrFieldBits: UInt32 = 0x1bf & ~UInt32(FATTR_FH)
 /// the value.
 private let xattrValueOffset = 4096
 
-/// Requests on attributes, extended attributes, links' targets and the file system as a whole.
-extension FUSERequestDecoders {
+/// Decoders of the requests on attributes, extended attributes, links' targets and the file system as a whole.
+extension FUSEQueueDispatcher {
     /// FUSE_GETATTR: `fuse_getattr_in` (a handle with FUSE_GETATTR_FH).
-    static func getattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeGetattr(_ r: inout FUSEDecoding) throws(Errno) {
         try r.needReply(MemoryLayout<fuse_attr_out>.size)
         let a = try r.arguments(fuse_getattr_in.self)
         let handle = a.getattr_flags & UInt32(FUSE_GETATTR_FH) != 0 ? HandleID(rawValue: a.fh) : nil
-        return FUSESubmission(.getattr(node: r.node, handle: handle))
+        submit(&r, .getattr(node: r.node, handle: handle))
     }
 
     /// FUSE_SETATTR: `fuse_setattr_in`; nanoseconds clamped below a second.
-    static func setattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeSetattr(_ r: inout FUSEDecoding) throws(Errno) {
         try r.needReply(MemoryLayout<fuse_attr_out>.size)
         let a = try r.arguments(fuse_setattr_in.self)
         let attributes = SetAttributes(
@@ -30,37 +30,37 @@ extension FUSERequestDecoders {
             accessTime: FileTime(seconds: Int64(bitPattern: a.atime), nanoseconds: min(a.atimensec, 999_999_999)),
             modificationTime: FileTime(seconds: Int64(bitPattern: a.mtime), nanoseconds: min(a.mtimensec, 999_999_999)))
         let handle = a.valid & UInt32(FATTR_FH) != 0 ? HandleID(rawValue: a.fh) : nil
-        return FUSESubmission(.setattr(node: r.node, handle: handle, attributes: attributes),
-                              killSetID: a.valid & UInt32(FATTR_KILL_SUIDGID) != 0)
+        r.killSetID = a.valid & UInt32(FATTR_KILL_SUIDGID) != 0
+        submit(&r, .setattr(node: r.node, handle: handle, attributes: attributes))
     }
 
     /// FUSE_READLINK: no arguments; the target is read into the scratch buffer (at most PATH_MAX bytes, and no
     /// more than the reply can carry).
-    static func readlink(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeReadlink(_ r: inout FUSEDecoding) throws(Errno) {
         let capacity = min(FileName.maximumLinkTargetLength + 1, r.replyRoom)
         r.slot.replyLimit = capacity
         // SAFETY: capacity <= 4096 < scratch.count; readlink completes before submit returns.
-        return FUSESubmission(.readlink(node: r.node,
-                                        buffer: UnsafeMutableRawBufferPointer(rebasing: r.scratch[0..<capacity])))
+        submit(&r, .readlink(node: r.node,
+                         buffer: UnsafeMutableRawBufferPointer(rebasing: r.scratch[0..<capacity])))
     }
 
     /// FUSE_STATFS: no arguments.
-    static func statfs(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeStatfs(_ r: inout FUSEDecoding) throws(Errno) {
         try r.needReply(MemoryLayout<fuse_statfs_out>.size)
-        return FUSESubmission(.statfs(node: r.node))
+        submit(&r, .statfs(node: r.node))
     }
 
     /// FUSE_ACCESS: `fuse_access_in`.
-    static func access(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeAccess(_ r: inout FUSEDecoding) throws(Errno) {
         let a = try r.arguments(fuse_access_in.self)
-        return FUSESubmission(.access(node: r.node, mask: a.mask))
+        submit(&r, .access(node: r.node, mask: a.mask))
     }
 
     /// FUSE_SETXATTR: the 8-byte compat `fuse_setxattr_in`, or with FUSE_SETXATTR_EXT (--posix-acl) 16 bytes with
     /// setxattr_flags; then the name and the value, copied once.
-    static func setxattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeSetxattr(_ r: inout FUSEDecoding) throws(Errno) {
         guard let size = r.read(UInt32.self), var flags = r.read(UInt32.self) else { throw .invalidArgument }
-        if r.session.flags.contains(.setxattrExt) {
+        if session.flags.contains(.setxattrExt) {
             guard let extended = r.read(UInt32.self), r.read(UInt32.self) != nil else { throw .invalidArgument }
             if extended & UInt32(FUSE_SETXATTR_ACL_KILL_SGID) != 0 {
                 flags |= UInt32(bitPattern: FSOperation.setxattrKillSetGroupID)
@@ -72,25 +72,25 @@ extension FUSERequestDecoders {
         guard bytes.count - next >= Int(size) else { throw .invalidArgument }
         // SAFETY: bytes.count - next >= size was checked just above.
         let value = UnsafeRawBufferPointer(rebasing: bytes[next..<(next + Int(size))])
-        return FUSESubmission(.setxattr(node: r.node, name: attrName, value: value, flags: Int32(bitPattern: flags)))
+        submit(&r, .setxattr(node: r.node, name: attrName, value: value, flags: Int32(bitPattern: flags)))
     }
 
     /// FUSE_GETXATTR: `fuse_getxattr_in`, then the name.
-    static func getxattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeGetxattr(_ r: inout FUSEDecoding) throws(Errno) {
         let a = try r.arguments(fuse_getxattr_in.self)
         let attrName = try r.name()
-        return FUSESubmission(.getxattr(node: r.node, name: attrName, buffer: try xattrBuffer(&r, wanted: a.size)))
+        submit(&r, .getxattr(node: r.node, name: attrName, buffer: try xattrBuffer(&r, wanted: a.size)))
     }
 
     /// FUSE_LISTXATTR: `fuse_getxattr_in`.
-    static func listxattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
+    func decodeListxattr(_ r: inout FUSEDecoding) throws(Errno) {
         let a = try r.arguments(fuse_getxattr_in.self)
-        return FUSESubmission(.listxattr(node: r.node, buffer: try xattrBuffer(&r, wanted: a.size)))
+        submit(&r, .listxattr(node: r.node, buffer: try xattrBuffer(&r, wanted: a.size)))
     }
 
     /// Where GETXATTR and LISTXATTR put the value: size 0 asks for the size only (`fuse_getxattr_out`), otherwise
     /// at most `wanted` bytes, the reply's room and the scratch buffer after the name.
-    private static func xattrBuffer(_ r: inout FUSEDecoding, wanted: UInt32) throws(Errno)
+    private func xattrBuffer(_ r: inout FUSEDecoding, wanted: UInt32) throws(Errno)
         -> UnsafeMutableRawBufferPointer
     {
         let wanted = Int(wanted)
@@ -102,18 +102,18 @@ extension FUSERequestDecoders {
     }
 
     /// FUSE_REMOVEXATTR: the name.
-    static func removexattr(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
-        FUSESubmission(.removexattr(node: r.node, name: try r.name()))
+    func decodeRemovexattr(_ r: inout FUSEDecoding) throws(Errno) {
+        submit(&r, .removexattr(node: r.node, name: try r.name()))
     }
 
     /// FUSE_DESTROY: the session ends; the device unmounts.
-    static func destroy(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
-        r.session.reset()
-        return FUSESubmission(.unmount)
+    func decodeDestroy(_ r: inout FUSEDecoding) throws(Errno) {
+        session.reset()
+        submit(&r, .unmount)
     }
 
     /// FUSE_SYNCFS: `fuse_syncfs_in` (padding only, not read).
-    static func syncfs(_ r: inout FUSEDecoding) throws(Errno) -> FUSESubmission {
-        FUSESubmission(.syncfs(node: r.node))
+    func decodeSyncfs(_ r: inout FUSEDecoding) throws(Errno) {
+        submit(&r, .syncfs(node: r.node))
     }
 }
