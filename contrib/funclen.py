@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Lines per function body in Swift sources: from a line declaring func/init/subscript/deinit to the line
 where its braces balance. Prints the top N as 'lines file:line name'. Usage: contrib/funclen.py Sources [N]"""
-where its braces balance. Prints the top N as 'lines file:line name'."""
 import os, re, sys
 root = sys.argv[1]; top = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 decl = re.compile(r'^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|private|fileprivate|internal|package|static|final|'
