@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Structured logging with levels, as operators expect from a daemon.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Deque for the FIFO queues of the I/O managers (ring buffers that keep their storage).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C shims and system libraries
@@ -54,7 +56,8 @@ let package = Package(
         // MARK: - Reactors and the filesystem device
         .target(name: "Reactor", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
         .target(name: "FSDev", dependencies: ["Reactor", "LinuxSystem"], swiftSettings: gnuSource),
-        .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO"],
+        .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO",
+                                                 .product(name: "DequeModule", package: "swift-collections")],
                 swiftSettings: gnuSource),
         .executableTarget(name: "fsdev-microbench",
                           dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],

@@ -75,12 +75,12 @@ public final class AIOFSDevice: FSDevice {
               options.copyChunkLimit > 0, (options.descriptorCacheSize ?? 0) >= 0,
               Self.isValidShardCount(options.tableShards ?? 1)
         else { throw .invalidArgument }
-        let root = try FileDescriptor.open(rootPath, flags: O_PATH | O_DIRECTORY)
+        let root = try FileDescriptor.open(rootPath, options: [.path, .directory])
         let st = try FileSystemCall.status(of: root.rawValue)
         guard UInt32(st.st_mode) & FileType.mask == FileType.directory else { throw .notDirectory }
         let proc: FileDescriptor
         if let procSelfFD { proc = procSelfFD } else {
-            proc = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+            proc = try FileDescriptor.open("/proc/self/fd", options: [.path, .directory])
         }
         var identity = NodeIdentity.inode(InodeKey(st))
         var mountDescriptor: FileDescriptor?

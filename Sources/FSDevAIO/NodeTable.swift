@@ -95,7 +95,7 @@ final class NodeTable: Sendable {
         do throws(Errno) {
             opened = try retryingOnShortage { () throws(Errno) in
                 try mount.use { (m) throws(Errno) in
-                    try FileSystemCall.open(handle: handle, mount: m, flags: O_PATH | O_NOFOLLOW)
+                    try FileSystemCall.open(handle: handle, mount: m, options: [.path, .noFollow])
                 }
             }
         } catch {

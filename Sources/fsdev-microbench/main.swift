@@ -349,7 +349,7 @@ func main() throws {
         try channel.submit(.mount(MountRequest()), context: .root, token: 0, target: target)
         let dir = try FileDescriptor.open(directory, flags: O_PATH | O_DIRECTORY)
         let file = try FileDescriptor.open(directory + "/bench", flags: O_RDONLY)
-        let filePath = try FileSystemCall.open("bench", relativeTo: dir.rawValue, flags: O_PATH | O_NOFOLLOW)
+        let filePath = try FileSystemCall.open("bench", relativeTo: dir.rawValue, options: [.path, .noFollow])
 
         // getattr: fstatat(AT_EMPTY_PATH) on an O_PATH descriptor is what the device does.
         r.floorStat = best(iterations: iterations) { n in
@@ -427,7 +427,7 @@ func main() throws {
         let mount = try FileDescriptor.open(directory, flags: O_RDONLY | O_DIRECTORY)
         r.floorOpenHandle = best(iterations: iterations / 4) { n in
             for _ in 0..<n {
-                if let fd = try? FileSystemCall.open(handle: handle, mount: mount.rawValue, flags: O_PATH) {
+                if let fd = try? FileSystemCall.open(handle: handle, mount: mount.rawValue, options: .path) {
                     _ = try? FileSystemCall.status(of: fd.rawValue)
                 }
             }
