@@ -5,6 +5,8 @@ import LinuxSystem
 extension AIOFSDevice {
     /// INIT: settle writeback caching and max_write with what the FUSE layer negotiated.
     func mount(_ request: MountRequest) throws(Errno) -> MountReply {
+        // A new session: nothing a previous one looked up or opened is valid now (its unmount may not have run).
+        unmount()
         let writeback = options.writebackCache && request.writebackCache && !options.readOnly
         writebackActive.store(writeback, ordering: .relaxed)
         let limit = request.maxWrite == 0 ? options.maxWrite : min(request.maxWrite, options.maxWrite)

@@ -257,10 +257,17 @@ public final class VirtioFSDevice<FS: FSDevice>: VhostUserBackend, @unchecked Se
     public func unmount() {
         let reactor = reactors.reactors[0]
         let fsdev = self.fsdev
+        let logger = self.logger
         reactor.run {
-            guard let channel = try? reactor.channel(for: fsdev) else { return }
-            try? channel.submit(.unmount) { _ in }
-            reactor.releaseChannel(for: fsdev)
+            // A channel that cannot be made now (out of AIO contexts or threads) leaves the nodes to the next
+            // FUSE_INIT, which starts from an empty table too.
+            do throws(Errno) {
+                let channel = try reactor.channel(for: fsdev)
+                defer { reactor.releaseChannel(for: fsdev) }
+                try channel.submit(.unmount) { _ in }
+            } catch {
+                logger.warning("releasing the guest's nodes and handles: \(error); the next FUSE_INIT releases them")
+            }
         }
     }
 }
