@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"]),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"]),
         .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit"], exclude: ["GuestScripts"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit", "LinuxSystem"], exclude: ["GuestScripts"]),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
     ]
 )

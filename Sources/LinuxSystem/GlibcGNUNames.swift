@@ -78,23 +78,27 @@ import Glibc
 @inlinable public var RENAME_WHITEOUT: CInt { CLinux_RENAME_WHITEOUT }
 
 /// unshare(2). Returns 0, or -1 with errno set. The corresponding C function is `unshare`.
-@inlinable public func unshare(_ flags: CInt) -> CInt { CLinux_unshare(flags) }
+@discardableResult @inlinable
+public func unshare(_ flags: CInt) -> CInt { CLinux_unshare(flags) }
 
 /// getrlimit(2) with a named resource (`RLIMIT_NOFILE`): Glibc takes the resource as an enum only in GNU mode, as an
 /// int otherwise. Returns 0, or -1 with errno set. The corresponding C function is `getrlimit`.
-@inlinable public func getrlimit(_ resource: __rlimit_resource, _ limit: UnsafeMutablePointer<rlimit>) -> CInt {
+@discardableResult @inlinable
+public func getrlimit(_ resource: __rlimit_resource, _ limit: UnsafeMutablePointer<rlimit>) -> CInt {
     Glibc.getrlimit(__rlimit_resource_t(resource.rawValue), limit)
 }
 
 /// setrlimit(2) with a named resource (`RLIMIT_NOFILE`), as `getrlimit(_:_:)`. Returns 0, or -1 with errno set. The
 /// corresponding C function is `setrlimit`.
-@inlinable public func setrlimit(_ resource: __rlimit_resource, _ limit: UnsafePointer<rlimit>) -> CInt {
+@discardableResult @inlinable
+public func setrlimit(_ resource: __rlimit_resource, _ limit: UnsafePointer<rlimit>) -> CInt {
     Glibc.setrlimit(__rlimit_resource_t(resource.rawValue), limit)
 }
 
 /// getrusage(2) with a named target (`RUSAGE_SELF`), as `getrlimit(_:_:)`. Returns 0, or -1 with errno set. The
 /// corresponding C function is `getrusage`.
-@inlinable public func getrusage(_ who: __rusage_who, _ usage: UnsafeMutablePointer<rusage>) -> CInt {
+@discardableResult @inlinable
+public func getrusage(_ who: __rusage_who, _ usage: UnsafeMutablePointer<rusage>) -> CInt {
     Glibc.getrusage(__rusage_who_t(who.rawValue), usage)
 }
 
@@ -103,10 +107,10 @@ public typealias statx = CLinux.statx
 /// A statx(2) time stamp. `struct statx_timestamp`.
 public typealias statx_timestamp = CLinux.statx_timestamp
 /// statx(2) mask: the fields of `stat`. `STATX_BASIC_STATS`.
-@inlinable public var STATX_BASIC_STATS: UInt32 { CLinux.STATX_BASIC_STATS }
+@inlinable public var STATX_BASIC_STATS: UInt32 { CLinux_STATX_BASIC_STATS }
 /// statx(2) mask: `stx_mode`. `STATX_MODE`.
-@inlinable public var STATX_MODE: UInt32 { CLinux.STATX_MODE }
+@inlinable public var STATX_MODE: UInt32 { CLinux_STATX_MODE }
 /// statx(2) mask: `stx_btime`. `STATX_BTIME`.
-@inlinable public var STATX_BTIME: UInt32 { CLinux.STATX_BTIME }
+@inlinable public var STATX_BTIME: UInt32 { CLinux_STATX_BTIME }
 /// statx(2) mask: `stx_mnt_id`. `STATX_MNT_ID`.
-@inlinable public var STATX_MNT_ID: UInt32 { CLinux.STATX_MNT_ID }
+@inlinable public var STATX_MNT_ID: UInt32 { CLinux_STATX_MNT_ID }

@@ -83,6 +83,19 @@
 #define CLinux_RENAME_NOREPLACE 1
 #define CLinux_RENAME_EXCHANGE 2
 #define CLinux_RENAME_WHITEOUT 4
+/// statx(2) masks (struct statx itself comes from <linux/stat.h>). LinuxSystem gives these back their C names; the
+/// kernel header's macros of the same names are hidden from Swift below, so that a file importing both modules
+/// sees one of each.
+#define CLinux_STATX_MODE 0x00000002U
+#define CLinux_STATX_BASIC_STATS 0x000007ffU
+#define CLinux_STATX_BTIME 0x00000800U
+#define CLinux_STATX_MNT_ID 0x00001000U
+#ifndef _GNU_SOURCE
+#undef STATX_MODE
+#undef STATX_BASIC_STATS
+#undef STATX_BTIME
+#undef STATX_MNT_ID
+#endif
 
 /// statx(2) (struct statx and the STATX_* masks come from <linux/stat.h>). Returns 0, or -1 with errno set.
 int CLinux_statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buffer);
