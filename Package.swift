@@ -62,14 +62,18 @@ let package = Package(
         .executableTarget(name: "vhostfsd", dependencies: ["VhostFSDaemon"]),
 
         // MARK: - FUSE over virtio
-        .target(name: "FUSE", dependencies: ["Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"]),
+        // The wire vocabulary (opcodes, INIT flags, protocol version, header sizes): no FSDev, no Reactor, so that a
+        // front-end such as VhostUserTestKit speaks FUSE without the server.
+        .target(name: "FUSEWire", dependencies: ["CLinux"]),
+        .target(name: "FUSE",
+                dependencies: ["FUSEWire", "Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"]),
         .target(name: "VirtioFS",
                 dependencies: ["FUSE", "VhostUser", "Virtqueue", "GuestMemory", "FSDev", "Reactor", "LinuxSystem",
                                .product(name: "Logging", package: "swift-log")]),
 
         // MARK: - Test kits
         .target(name: "VhostUserTestKit",
-                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSE", "LinuxSystem", "CLinux"]),
+                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSEWire", "LinuxSystem", "CLinux"]),
         .target(name: "QEMUTestKit"),
         .executableTarget(name: "vhostfs-bench", dependencies: ["VhostUserTestKit", "LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -85,7 +89,7 @@ let package = Package(
                     dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux", "VhostUserTestKit"]),
         .testTarget(name: "VirtioFSTests",
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "VhostUserTestKit",
-                                   "QEMUTestKit", "LinuxSystem", "FUSE"]),
+                                   "QEMUTestKit", "LinuxSystem", "FUSE", "FUSEWire"]),
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"]),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"]),
         .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
