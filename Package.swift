@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"]),
         // Runs the SIGBUS guard's fatal half in a process of its own, for GuestMemoryTests.
         .executableTarget(name: "guest-memory-guard-probe", dependencies: ["GuestMemory", "LinuxSystem"]),
-        .executableTarget(name: "virtqueue-microbench", dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"]),
+        .executableTarget(name: "virtqueue-microbench",
+                          dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"]),
 
         // MARK: - vhost-user protocol
         .target(name: "VhostUser",
@@ -75,7 +76,9 @@ let package = Package(
         .target(name: "VhostUserTestKit",
                 dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSEWire", "LinuxSystem", "CLinux"]),
         .target(name: "QEMUTestKit"),
-        .executableTarget(name: "vhostfs-bench", dependencies: ["VhostUserTestKit", "LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vhostfs-bench",
+                          dependencies: ["VhostUserTestKit", "LinuxSystem",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: - Tests
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem", "CLinux"]),
@@ -83,7 +86,8 @@ let package = Package(
         .testTarget(name: "VirtqueueTests",
                     dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"]),
         .testTarget(name: "VhostUserTests",
-                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue", "QEMUTestKit"]),
+                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue",
+                                   "QEMUTestKit"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "LinuxSystem", "VhostUserTestKit"]),
         .testTarget(name: "FSDevAIOTests",
                     dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux", "VhostUserTestKit"]),
@@ -93,7 +97,8 @@ let package = Package(
         .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"]),
         .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"]),
         .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit", "LinuxSystem"], exclude: ["GuestScripts"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit", "LinuxSystem"],
+                    exclude: ["GuestScripts"]),
         .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
     ]
 )
