@@ -4,9 +4,10 @@ import Testing
 import VhostUserTestKit
 
 /// VhostUserTestKit as another project uses it: `contrib/testkit-consumer` is a package of its own that depends on
-/// this one by path and on nothing but the kit's product. Building it proves the product is consumable (SwiftPM
-/// refuses unsafe flags in a dependency's product targets) and that it does not drag the daemon's layers along; its
-/// `fuse-probe` then does FUSE_INIT and GETATTR of the root against this package's vhostfsd.
+/// this one by path and on nothing but the kit's product. Building it proves the product builds outside this
+/// package and does not drag the daemon's layers along; its `fuse-probe` then does FUSE_INIT and GETATTR of the root
+/// against this package's vhostfsd. A path dependency may use unsafe flags, a versioned one may not ("the target
+/// 'LinuxSystem' in product 'VhostUserTestKit' contains unsafe build flags"), so the manifest is checked for them too.
 ///
 /// The consumer has its own build directory (contrib/testkit-consumer/.build): the first build compiles the kit's
 /// targets again (about 30 s on two cores), later ones are incremental.
@@ -33,6 +34,17 @@ struct TestKitConsumerTests {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func theManifestHasNoUnsafeFlags() throws {
+        // A scratch directory of its own: the running `swift test` holds the lock on .build.
+        let scratch = NSTemporaryDirectory() + "testkit-consumer-manifest-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let dump = try Self.run(["swift", "package", "dump-package", "--scratch-path", scratch,
+                                 "--package-path", FileManager.default.currentDirectoryPath])
+        try #require(dump.status == 0, "\(dump.output.suffix(2000))")
+        #expect(dump.output.contains("\"VhostUserTestKit\""))
+        #expect(!dump.output.contains("unsafeFlags"), "SwiftPM refuses a versioned dependency with unsafe flags")
     }
 
     @Test func anOutsidePackageBuildsOnTheKitAloneAndProbesVhostfsd() throws {
