@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Structured logging with levels, as operators expect from a daemon.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Deque for the FIFO queues of the I/O managers (ring buffers that keep their storage).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C shims and system libraries
@@ -51,7 +53,8 @@ let package = Package(
         // MARK: - Reactors and the filesystem device
         .target(name: "Reactor", dependencies: ["LinuxSystem", "CLinux"]),
         .target(name: "FSDev", dependencies: ["Reactor", "LinuxSystem"]),
-        .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO"]),
+        .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO",
+                                                 .product(name: "DequeModule", package: "swift-collections")]),
         .executableTarget(name: "fsdev-microbench",
                           dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"]),
 

@@ -142,9 +142,6 @@ static long raw_result(long r) { return r < 0 ? -errno : r; }
 long CLinux_thread_setresuid(uid_t r, uid_t e, uid_t s) { return raw_result(syscall(SYS_setresuid, r, e, s)); }
 long CLinux_thread_setresgid(gid_t r, gid_t e, gid_t s) { return raw_result(syscall(SYS_setresgid, r, e, s)); }
 long CLinux_thread_setgroups(size_t size, const gid_t *list) { return raw_result(syscall(SYS_setgroups, size, list)); }
-long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, size_t size) {
-    return raw_result(syscall(SYS_openat2, dirfd, path, how, size));
-}
 long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
     return raw_result(syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags));
 }

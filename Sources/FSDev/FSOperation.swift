@@ -97,8 +97,6 @@ public enum FSOperation {
     case setlk(node: NodeID, handle: HandleID, lock: FileLock, wait: Bool)
     /// TMPFILE: an unnamed file in `parent`, opened, owned by the caller.
     case tmpfile(parent: NodeID, mode: UInt32, flags: Int32)
-    /// STATX with AT_STATX_* `flags` and the STATX_* fields wanted.
-    case statx(node: NodeID, handle: HandleID?, flags: UInt32, mask: UInt32)
     /// INTERRUPT: abort the in-flight request submitted on this channel with `token` (best effort: it completes
     /// with ECANCELED or EINTR if it could be stopped, normally otherwise). Completes with ENOENT when no such
     /// request is in flight.

@@ -23,6 +23,4 @@ public enum FSReply {
     case offset(Int64)
     /// getlk: the conflicting lock, or kind `.unlock` if none.
     case lock(FileLock)
-    /// statx.
-    case extendedStatus(ExtendedFileStatus, timeout: CacheTimeout)
 }

@@ -33,24 +33,37 @@ extension AIOFSDevice {
         }
     }
 
-    /// The open flags the host open uses: only flags that make sense for a passthrough file are kept; the
-    /// writeback cache rewrite (O_WRONLY -> O_RDWR, no O_APPEND) and the O_DIRECT option are applied.
+    /// Options of a guest's open flags that make sense for a passthrough file; every other bit (O_CREAT, O_PATH,
+    /// O_NOFOLLOW, O_DIRECTORY, O_TMPFILE, O_NONBLOCK...) is the daemon's to choose.
+    static let keptGuestOpenOptions: OpenOptions = [
+        .append, .truncate, .exclusiveCreate, .sync, .dataSync, .noAccessTime, .direct,
+    ]
+
+    /// Converts a guest's raw open flags (OPEN, CREATE, TMPFILE) into what the host open uses, in this one place:
+    /// only options that make sense for a passthrough file are kept; the writeback cache rewrite (O_WRONLY ->
+    /// O_RDWR, no O_APPEND) and the O_DIRECT and O_NOATIME options are applied.
     /// - Throws: EINVAL for an invalid access mode, EROFS for a write open on a read-only device.
-    func hostOpenFlags(_ flags: Int32) throws(Errno) -> Int32 {
-        var access = flags & O_ACCMODE
-        guard access != O_ACCMODE else { throw .invalidArgument }
-        if access != O_RDONLY || flags & O_TRUNC != 0 { try requireWritable() }
-        var kept = flags & (O_APPEND | O_TRUNC | O_EXCL | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
+    func hostOpen(guestFlags flags: Int32) throws(Errno) -> HostOpen {
+        guard var access = OpenAccess(flags: flags) else { throw .invalidArgument }
+        let guest = OpenOptions(rawValue: flags)
+        if access != .readOnly || guest.contains(.truncate) { try requireWritable() }
+        var kept = guest.intersection(Self.keptGuestOpenOptions)
         if writebackActive.load(ordering: .relaxed) {
             // With writeback caching the guest kernel may read a file opened write-only (partial page writes),
             // and it handles O_APPEND itself.
-            if access == O_WRONLY { access = O_RDWR }
-            kept &= ~O_APPEND
+            if access == .writeOnly { access = .readWrite }
+            kept.remove(.append)
         }
         // O_DIRECT in the guest need not bypass the host page cache (SPDK and virtiofsd default).
-        if !options.directIO { kept &= ~O_DIRECT }
-        if !options.preservesNoatime { kept &= ~O_NOATIME }
-        return kept | access
+        if !options.directIO { kept.remove(.direct) }
+        if !options.preservesNoatime { kept.remove(.noAccessTime) }
+        return HostOpen(access: access, options: kept)
+    }
+
+    /// `hostOpen(guestFlags:)` as raw open(2) flags, as `fcntl(F_GETFL)` would show them on the host descriptor.
+    func hostOpenFlags(_ flags: Int32) throws(Errno) -> Int32 {
+        let host = try hostOpen(guestFlags: flags)
+        return host.access.rawValue | host.options.rawValue
     }
 
     /// The FOPEN_* flags of the cache policy.
@@ -65,7 +78,7 @@ extension AIOFSDevice {
     /// An O_PATH descriptor of the inode an open descriptor refers to (through its /proc/self/fd link, which
     /// follows to the very inode, race-free).
     func pathDescriptor(of opened: FileDescriptor) throws(Errno) -> FileDescriptor {
-        try reopen(opened, flags: O_PATH)
+        try reopen(opened, options: .path)
     }
 
     /// Registers an opened file as a node reference plus a handle. `path` is the file's O_PATH descriptor when the
@@ -93,18 +106,20 @@ extension AIOFSDevice {
     func create(parent: NodeID, name: FileName, mode: UInt32, flags: Int32,
                 context: RequestContext) throws(Errno) -> (NodeEntry, OpenReply) {
         try requireWritable()
-        let hostFlags = try hostOpenFlags(flags)
+        let host = try hostOpen(guestFlags: flags)
         let directory = try nodes.resolve(parent).descriptor
         let (opened, path) = try directory.use { (dirfd) throws(Errno) -> (FileDescriptor, FileDescriptor?) in
             try name.withValidatedComponent { (cName) throws(Errno) -> (FileDescriptor, FileDescriptor?) in
                 try CallerCredentials.with(context) { () throws(Errno) -> (FileDescriptor, FileDescriptor?) in
-                    try openOrCreateRegularFile(cName, in: dirfd, flags: hostFlags, mode: mode_t(mode & 0o7777))
+                    try openOrCreateRegularFile(cName, in: dirfd, host, mode: mode_t(mode & 0o7777))
                 }
             }
         }
         // An existing file truncated by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID); done as the daemon,
         // since the caller need not own the file.
-        if path != nil && hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
+        if path != nil && host.options.contains(.truncate) && context.killSetIDBits {
+            try dropSetIDBits(openFile: opened)
+        }
         return try adopt(opened, path: path)
     }
 
@@ -116,20 +131,21 @@ extension AIOFSDevice {
     /// descriptor and, for an existing file, its O_PATH descriptor. Runs under the caller's credentials, so every
     /// permission check (search, create, open for the access mode, O_TRUNC) is the caller's.
     private func openOrCreateRegularFile(
-        _ name: UnsafePointer<CChar>, in dirfd: CInt, flags: Int32, mode: mode_t
+        _ name: UnsafePointer<CChar>, in dirfd: CInt, _ host: HostOpen, mode: mode_t
     ) throws(Errno) -> (FileDescriptor, FileDescriptor?) {
         var lastError = Errno.noSuchFileOrDirectory
         for _ in 0..<Self.createRaceRetries {
             do throws(Errno) {
-                let created = try openFile(name, relativeTo: dirfd, flags: flags | O_CREAT | O_EXCL | O_NOFOLLOW,
+                let created = try openFile(name, relativeTo: dirfd, access: host.access,
+                                           options: host.options.union([.create, .exclusiveCreate, .noFollow]),
                                            mode: mode)
                 return (created, nil)
             } catch {
-                guard error == .fileExists, flags & O_EXCL == 0 else { throw error }
+                guard error == .fileExists, !host.options.contains(.exclusiveCreate) else { throw error }
             }
             let path: FileDescriptor
             do throws(Errno) {
-                path = try openFile(name, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
+                path = try openFile(name, relativeTo: dirfd, options: [.path, .noFollow])
             } catch {
                 guard error == .noSuchFileOrDirectory else { throw error }
                 lastError = error
@@ -142,7 +158,8 @@ extension AIOFSDevice {
             case FileType.symbolicLink: throw .tooManySymbolicLinks
             default: throw Errno(rawValue: ENXIO)  // device node, FIFO or socket: never opened
             }
-            return (try reopen(path, flags: flags & ~(O_CREAT | O_EXCL)), path)
+            return (try reopen(path, access: host.access,
+                                options: host.options.subtracting([.create, .exclusiveCreate])), path)
         }
         throw lastError
     }
@@ -150,9 +167,10 @@ extension AIOFSDevice {
     /// Opens the inode of a descriptor again through its /proc/self/fd link (the very inode, never a path walk),
     /// once more after evicting cached node descriptors when the process is out of descriptors. For I/O, the
     /// caller has checked the inode's type: only regular files and directories are opened.
-    func reopen(_ path: FileDescriptor, flags: Int32) throws(Errno) -> FileDescriptor {
+    func reopen(_ path: FileDescriptor, access: OpenAccess = .readOnly,
+                options: OpenOptions) throws(Errno) -> FileDescriptor {
         try nodes.retryingOnShortage { () throws(Errno) in
-            try Self.reopen(path, procSelfFD: procSelfFD, flags: flags)
+            try Self.reopen(path, procSelfFD: procSelfFD, access: access, options: options)
         }
     }
 
@@ -160,13 +178,14 @@ extension AIOFSDevice {
     func tmpfile(parent: NodeID, mode: UInt32, flags: Int32,
                  context: RequestContext) throws(Errno) -> (NodeEntry, OpenReply) {
         try requireWritable()
-        var hostFlags = try hostOpenFlags(flags) & ~(O_TRUNC | O_APPEND)
-        if hostFlags & O_ACCMODE == O_RDONLY { hostFlags |= O_RDWR }  // O_TMPFILE needs write access
+        var host = try hostOpen(guestFlags: flags)
+        host.options.subtract([.truncate, .append])
+        if host.access == .readOnly { host.access = .readWrite }  // O_TMPFILE needs write access
         let directory = try nodes.resolve(parent).descriptor
         let opened = try directory.use { (dirfd) throws(Errno) -> FileDescriptor in
             try CallerCredentials.with(context) { () throws(Errno) -> FileDescriptor in
-                try openFile(".", relativeTo: dirfd, flags: hostFlags | O_TMPFILE,
-                                        mode: mode_t(mode & 0o7777))
+                try openFile(".", relativeTo: dirfd, access: host.access, options: host.options.union(.temporaryFile),
+                             mode: mode_t(mode & 0o7777))
             }
         }
         return try adopt(opened)
@@ -180,13 +199,14 @@ extension AIOFSDevice {
         let (fd, fileType) = try nodes.resolve(node)
         switch fileType {
         case FileType.regular: break
-        case FileType.directory: guard flags & O_ACCMODE == O_RDONLY else { throw .isDirectory }
+        case FileType.directory: guard OpenAccess(flags: flags) == .readOnly else { throw .isDirectory }
         case FileType.symbolicLink: throw .tooManySymbolicLinks
         default: throw Errno(rawValue: ENXIO)
         }
-        let hostFlags = try hostOpenFlags(flags) & ~(O_EXCL)
-        let opened = try reopen(fd, flags: hostFlags)
-        if hostFlags & O_TRUNC != 0 && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
+        var host = try hostOpen(guestFlags: flags)
+        host.options.remove(.exclusiveCreate)
+        let opened = try reopen(fd, access: host.access, options: host.options)
+        if host.options.contains(.truncate) && context.killSetIDBits { try dropSetIDBits(openFile: opened) }
         let handle = try handles.insert(HandleRecord(descriptor: opened, node: node, directory: nil))
         return OpenReply(handle: handle, flags: openReplyFlags)
     }

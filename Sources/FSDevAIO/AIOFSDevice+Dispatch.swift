@@ -123,8 +123,6 @@ extension AIOFSDevice {
         case .tmpfile(let parent, let mode, let flags):
             let (entry, reply) = try tmpfile(parent: parent, mode: mode, flags: flags, context: context)
             return .created(entry, reply)
-        case .statx(let node, let handle, let flags, let mask):
-            return .extendedStatus(try statx(node: node, handle: handle, flags: flags, mask: mask), timeout: timeout)
         case .read, .write, .abort:
             // Asynchronous: the channel handles these before calling perform.
             throw .notImplemented

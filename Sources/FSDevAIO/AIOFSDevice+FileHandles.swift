@@ -25,9 +25,9 @@ extension AIOFSDevice {
                 kind = .classic
                 identity = try FileSystemCall.fileHandle(of: root.rawValue, mountID: .classic)
             }
-            let mount = try reopen(root, procSelfFD: procSelfFD, flags: O_RDONLY | O_DIRECTORY)
+            let mount = try reopen(root, procSelfFD: procSelfFD, options: .directory)
             _ = try mount.use { (m) throws(Errno) in
-                try FileSystemCall.open(handle: identity.handle, mount: m, flags: O_PATH | O_NOFOLLOW)
+                try FileSystemCall.open(handle: identity.handle, mount: m, options: [.path, .noFollow])
             }
             return FileHandleProbe(handle: identity.handle, mountID: identity.mountID, kind: kind,
                                    mountDescriptor: mount)
@@ -42,14 +42,14 @@ extension AIOFSDevice {
         return Int(min(max(soft / 2, 64), 65_536))
     }
 
-    /// Reopens the inode of an O_PATH descriptor with `flags` through /proc/self/fd (the very inode, race-free).
-    static func reopen(_ descriptor: FileDescriptor, procSelfFD: FileDescriptor, flags: CInt) throws(Errno)
-        -> FileDescriptor
-    {
+    /// Reopens the inode of an O_PATH descriptor with `access` and `options` through /proc/self/fd (the very
+    /// inode, race-free).
+    static func reopen(_ descriptor: FileDescriptor, procSelfFD: FileDescriptor, access: OpenAccess = .readOnly,
+                       options: OpenOptions) throws(Errno) -> FileDescriptor {
         try descriptor.use { (raw) throws(Errno) in
             try ProcPath.with(raw, relative: true) { (name) throws(Errno) in
                 try procSelfFD.use { (proc) throws(Errno) in
-                    try FileSystemCall.open(name, relativeTo: proc, flags: flags)
+                    try FileSystemCall.open(name, relativeTo: proc, access: access, options: options)
                 }
             }
         }
@@ -75,21 +75,21 @@ extension AIOFSDevice {
     /// A descriptor to open handles on the mount of `descriptor`'s inode: the inode itself reopened for reading,
     /// if it is a directory or a regular file (never a device, FIFO or socket). Nil when it is neither.
     func mountDescriptor(from descriptor: FileDescriptor, fileType: UInt32) throws(Errno) -> FileDescriptor? {
-        let flags: CInt
+        let options: OpenOptions
         switch fileType {
-        case FileType.directory: flags = O_RDONLY | O_DIRECTORY
-        case FileType.regular: flags = O_RDONLY | O_NONBLOCK | O_NOCTTY
+        case FileType.directory: options = .directory
+        case FileType.regular: options = [.nonBlocking, .noControllingTerminal]
         default: return nil
         }
-        return try reopen(descriptor, flags: flags)
+        return try reopen(descriptor, options: options)
     }
 
     /// `FileSystemCall.open`, once more after evicting cached node descriptors when the process is out of
     /// descriptors (EMFILE, ENFILE).
-    func openFile(_ name: UnsafePointer<CChar>, relativeTo directory: CInt, flags: CInt,
-                  mode: mode_t = 0) throws(Errno) -> FileDescriptor {
+    func openFile(_ name: UnsafePointer<CChar>, relativeTo directory: CInt, access: OpenAccess = .readOnly,
+                  options: OpenOptions, mode: mode_t = 0) throws(Errno) -> FileDescriptor {
         try nodes.retryingOnShortage { () throws(Errno) in
-            try FileSystemCall.open(name, relativeTo: directory, flags: flags, mode: mode)
+            try FileSystemCall.open(name, relativeTo: directory, access: access, options: options, mode: mode)
         }
     }
 }

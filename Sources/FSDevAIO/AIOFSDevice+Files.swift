@@ -68,7 +68,7 @@ extension AIOFSDevice {
     func opendir(node: NodeID) throws(Errno) -> OpenReply {
         let (fd, fileType) = try nodes.resolve(node)
         guard fileType == FileType.directory else { throw .notDirectory }
-        let opened = try reopen(fd, flags: O_RDONLY | O_DIRECTORY)
+        let opened = try reopen(fd, options: .directory)
         let directory = DirectoryHandle(stream: DirectoryStream(descriptor: opened))
         let handle = try handles.insert(HandleRecord(descriptor: opened, node: node, directory: directory))
         return OpenReply(handle: handle, flags: options.cachePolicy == .always ? .cacheDirectory : [])

@@ -55,10 +55,6 @@ extension AIOFSDevice {
         case .mounted(var mount):
             mount.root.attributes = guestView(mount.root.attributes)
             return .mounted(mount)
-        case .extendedStatus(var status, let timeout):
-            status.uid = options.uidMap.guest(forHost: status.uid)
-            status.gid = options.gidMap.guest(forHost: status.gid)
-            return .extendedStatus(status, timeout: timeout)
         case .none, .opened, .count, .statistics, .offset, .lock:
             return reply
         }

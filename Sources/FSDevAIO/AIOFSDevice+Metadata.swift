@@ -143,21 +143,12 @@ extension AIOFSDevice {
         }
     }
 
-    /// STATX.
-    func statx(node: NodeID, handle: HandleID?, flags: UInt32, mask: UInt32) throws(Errno) -> ExtendedFileStatus {
-        let fd = try descriptor(of: node, handle: handle)
-        let sx = try fd.use { (raw) throws(Errno) in
-            try FileSystemCall.extendedStatus(of: raw, flags: CInt(bitPattern: flags), mask: mask)
-        }
-        return ExtendedFileStatus(sx)
-    }
-
     /// SYNCFS: syncfs(2) needs a real open; the node is reopened read-only if it is a directory or regular file,
     /// otherwise the root is.
     func syncfs(node: NodeID) throws(Errno) {
         var (fd, fileType) = try nodes.resolve(node)
         if fileType != FileType.directory && fileType != FileType.regular { fd = root }
-        let opened = try reopen(fd, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        let opened = try reopen(fd, options: [.nonBlocking, .noControllingTerminal])
         try opened.use { (raw) throws(Errno) in try FileSystemCall.synchronizeFileSystem(raw) }
     }
 }

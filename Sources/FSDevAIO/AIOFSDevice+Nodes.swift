@@ -5,16 +5,16 @@ import LinuxSystem
 extension AIOFSDevice {
     /// Opens `name` in `directory` with O_PATH | O_NOFOLLOW and adds a lookup reference to its node.
     func lookupChild(of directory: CInt, name: UnsafePointer<CChar>) throws(Errno) -> NodeEntry {
-        let fd = try openFile(name, relativeTo: directory, flags: O_PATH | lookupNoFollow)
+        let fd = try openFile(name, relativeTo: directory, options: [.path, lookupNoFollow])
         return try reference(fd)
     }
 
     /// O_NOFOLLOW, except in debug builds with `unconfinedLookupForTesting`.
-    private var lookupNoFollow: CInt {
+    private var lookupNoFollow: OpenOptions {
         #if DEBUG
-        if options.unconfinedLookupForTesting { return 0 }
+        if options.unconfinedLookupForTesting { return [] }
         #endif
-        return O_NOFOLLOW
+        return .noFollow
     }
 
     /// Adds a lookup reference to the node of an O_PATH descriptor and builds its entry. The node is identified
@@ -51,7 +51,8 @@ extension AIOFSDevice {
         var mount: FileDescriptor?
         while true {
             if let (node, generation) = try nodes.reference(descriptor: fd, fileType: fileType, identity: identity,
-                                                            mountDescriptor: mount, inode: inode) {
+                                                            inodeKey: inodeKey, mountDescriptor: mount,
+                                                            inode: inode) {
                 return NodeEntry(node: node, generation: generation, attributes: attributes, entryTimeout: timeout,
                                  attributeTimeout: timeout)
             }
@@ -80,7 +81,7 @@ extension AIOFSDevice {
                     if options.unconfinedLookupForTesting { return try lookupChild(of: dirfd, name: cName) }
                     #endif
                     if parent == .root { return try lookupChild(of: dirfd, name: ".") }
-                    let fd = try openFile(cName, relativeTo: dirfd, flags: O_PATH | O_NOFOLLOW)
+                    let fd = try openFile(cName, relativeTo: dirfd, options: [.path, .noFollow])
                     guard isBeneathRoot(fd) else { throw .permissionDenied }
                     return try reference(fd)
                 }
@@ -96,7 +97,7 @@ extension AIOFSDevice {
             guard let st = try? FileSystemCall.status(of: current.rawValue) else { return false }
             let key = InodeKey(st)
             if key == nodes.rootKey { return true }
-            guard let up = try? openFile("..", relativeTo: current.rawValue, flags: O_PATH | O_NOFOLLOW | O_DIRECTORY),
+            guard let up = try? openFile("..", relativeTo: current.rawValue, options: [.path, .noFollow, .directory]),
                   let upStatus = try? FileSystemCall.status(of: up.rawValue)
             else { return false }
             if InodeKey(upStatus) == key { return false }

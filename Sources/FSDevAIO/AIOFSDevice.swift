@@ -45,6 +45,18 @@ public final class AIOFSDevice: FSDevice {
     let writebackActive = Atomic<Bool>(false)
     let maxWrite: Atomic<UInt32>
 
+    /// The default number of table shards: the power of two at or above eight times the online CPUs (at least
+    /// eight times the reactors, which are pinned one per CPU at most: two reactors meet on one shard in about one
+    /// request in sixteen on two CPUs), 8 at least, 256 at most.
+    public static func defaultTableShards(onlineCPUs: Int? = nil) -> Int {
+        let cpus = onlineCPUs ?? CPUAffinity.onlineCount
+        let wanted = min(max(8 * cpus, 8), 256)
+        return 1 << (Int.bitWidth - (wanted - 1).leadingZeroBitCount)
+    }
+
+    /// Whether `count` can be a number of table shards: a power of two in 1...256.
+    static func isValidShardCount(_ count: Int) -> Bool { count >= 1 && count <= 256 && count & (count - 1) == 0 }
+
     /// Opens `rootPath` (which must be a directory) as the share.
     /// - Parameters:
     ///   - rootPath: the shared directory; "/" inside the daemon's sandbox, whose root is the share.
@@ -52,21 +64,23 @@ public final class AIOFSDevice: FSDevice {
     ///   - procSelfFD: an O_PATH descriptor of the process's /proc/self/fd directory, for reopening nodes; nil to
     ///     open "/proc/self/fd" (which does not exist inside the sandbox: the sandbox opens it before it pivots).
     /// - Throws: the open error, ENOTDIR, or EINVAL for options out of range (max_write below 4 KiB, queue depth
-    ///   outside 1...65536, a negative descriptor cache). With `FileHandleMode.mandatory`: EOPNOTSUPP or
-    ///   EOVERFLOW when the share's filesystem cannot export file handles, EPERM without CAP_DAC_READ_SEARCH.
+    ///   outside 1...65536, a negative descriptor cache, table shards not a power of two in 1...256). With
+    ///   `FileHandleMode.mandatory`: EOPNOTSUPP or EOVERFLOW when the share's filesystem cannot export file
+    ///   handles, EPERM without CAP_DAC_READ_SEARCH.
     public init(rootPath: String, options: AIOFSOptions = AIOFSOptions(), procSelfFD: FileDescriptor? = nil)
         throws(Errno)
     {
         guard options.maxWrite >= 4096, options.queueDepth >= 1, options.queueDepth <= 65536,
               options.helperThreads >= 1, options.helperThreads <= 64,
-              options.copyChunkLimit > 0, (options.descriptorCacheSize ?? 0) >= 0
+              options.copyChunkLimit > 0, (options.descriptorCacheSize ?? 0) >= 0,
+              Self.isValidShardCount(options.tableShards ?? 1)
         else { throw .invalidArgument }
-        let root = try FileDescriptor.open(rootPath, flags: O_PATH | O_DIRECTORY)
+        let root = try FileDescriptor.open(rootPath, options: [.path, .directory])
         let st = try FileSystemCall.status(of: root.rawValue)
         guard UInt32(st.st_mode) & FileType.mask == FileType.directory else { throw .notDirectory }
         let proc: FileDescriptor
         if let procSelfFD { proc = procSelfFD } else {
-            proc = try FileDescriptor.open("/proc/self/fd", flags: O_PATH | O_DIRECTORY)
+            proc = try FileDescriptor.open("/proc/self/fd", options: [.path, .directory])
         }
         var identity = NodeIdentity.inode(InodeKey(st))
         var mountDescriptor: FileDescriptor?
@@ -91,11 +105,14 @@ public final class AIOFSDevice: FSDevice {
         fileHandleSupport = support
         descriptorCacheSize = cacheSize
         nodes = NodeTable(root: root, status: st, identity: identity, mountDescriptor: mountDescriptor,
-                          cacheCapacity: cacheSize)
-        handles = HandleTable()
+                          cacheCapacity: cacheSize, shards: options.tableShards ?? Self.defaultTableShards())
+        handles = HandleTable(layout: nodes.layout)
         timeout = options.cachePolicy.timeout
         maxWrite = Atomic(options.maxWrite)
     }
+
+    /// Lock shards of the node and handle tables.
+    public var tableShards: Int { nodes.layout.count }
 
     /// Live nodes, the root included (diagnostics and leak tests).
     public var nodeCount: Int { nodes.count }

@@ -76,6 +76,10 @@ public struct AIOFSOptions: Sendable, Hashable {
     /// Pass a guest's O_NOATIME through to the host (`--preserve-noatime`). Off: stripped, as virtiofsd does,
     /// because O_NOATIME on a file the daemon's user does not own fails with EPERM when it runs unprivileged.
     public var preservesNoatime = false
+    /// Lock shards of the node and handle tables (a power of two, 1...256); nil: the power of two at or above
+    /// eight times the online CPUs (`AIOFSDevice.defaultTableShards`), so that reactors on different CPUs seldom meet
+    /// on one lock. Ids carry their shard, and an inode's node lives in the shard its (device, inode) hashes to.
+    public var tableShards: Int?
     #if DEBUG
     /// Debug builds only, for the sandbox tests: LOOKUP follows symbolic links and ".." is neither clamped at the
     /// root nor checked to stay beneath it. This switches the passthrough's own path discipline off, to show that

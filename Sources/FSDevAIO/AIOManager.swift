@@ -1,5 +1,6 @@
 import CAIO
 import CLinux
+import DequeModule
 import FSDev
 import Glibc
 import LinuxSystem
@@ -35,8 +36,8 @@ final class AIOManager {
     // Exclusivity: `freeSlotCount` is read before every chain is popped; the dynamic check cost about 80
     // instructions per request (callgrind). The manager is confined to its channel's reactor.
     @exclusivity(unchecked) private var freeSlots: [Int]
-    @exclusivity(unchecked) private var skipped: [Int]
-    @exclusivity(unchecked) private var skippedHead = 0
+    /// Requests completed without I/O (skip_rw), completed by the next reap in order.
+    @exclusivity(unchecked) private var skipped: Deque<Int>
     /// Requests submitted and not yet completed. (Read on every reap and sleep; unchecked as `freeSlots`.)
     @exclusivity(unchecked) private(set) var inFlight = 0
     /// The kernel's completion ring (struct aio_ring) when its header is the known version.
@@ -57,8 +58,7 @@ final class AIOManager {
         events = try reactor.allocateNodeLocal(count: depth) { _ in io_event() }
         scratchVectors = try reactor.allocateNodeLocal(count: Self.maximumVectors) { _ in iovec() }
         freeSlots = Array((0..<depth).reversed())
-        skipped = []
-        skipped.reserveCapacity(depth)
+        skipped = Deque(minimumCapacity: depth)
         // SAFETY: io_context_t is the address of the kernel-mapped aio_ring (read-only to us except `head`). Its
         // header is checked before any use: magic, no incompatible features, 32-byte header, nr >= depth.
         let r = UnsafeMutableRawPointer(context.handle)
@@ -77,9 +77,9 @@ final class AIOManager {
 
     /// Whether completions are ready to be reaped without waiting.
     var hasReadyCompletions: Bool {
-        if skippedHead < skipped.count { return true }
+        if !skipped.isEmpty { return true }
         guard inFlight > 0, let ring else { return false }
-        return ring.load(fromByteOffset: 8, as: UInt32.self) != CLinux_load_acquire_u32(ring + 12)
+        return ring.load(fromByteOffset: 8, as: UInt32.self) != SharedMemory.loadAcquireUInt32(ring + 12)
     }
 
     /// Copies `buffers` into the scratch list, cut at `size` bytes. Returns the vector count and the byte total.
@@ -156,15 +156,11 @@ final class AIOManager {
     /// Reaps and completes what is ready (the channel's poller). Returns how many completed.
     func reap() -> Int {
         var done = 0
-        while skippedHead < skipped.count {
-            let slot = skipped[skippedHead]
-            skippedHead += 1
+        // Taken one at a time before each completion runs, which may reap again (a channel destroyed from its own
+        // completion drains).
+        while let slot = skipped.popFirst() {
             complete(slot: slot, result: slots.base[slot].skippedLength)
             done += 1
-        }
-        if skippedHead > 0 && skippedHead == skipped.count {
-            skipped.removeAll(keepingCapacity: true)
-            skippedHead = 0
         }
         guard inFlight > 0 else { return done }
         if ring != nil { return done + reapRing() }
@@ -190,11 +186,11 @@ final class AIOManager {
         var done = 0
         while done < depth {
             let head = ring.load(fromByteOffset: 8, as: UInt32.self)
-            let tail = CLinux_load_acquire_u32(ring + 12)
+            let tail = SharedMemory.loadAcquireUInt32(ring + 12)
             guard head != tail, head < nr, tail < nr else { break }
             // SAFETY: head < nr, and the ring holds nr 32-byte io_events after its 32-byte header.
             let event = (ring + 32 + Int(head) * 32).load(as: io_event.self)
-            CLinux_store_release_u32(ring + 8, head + 1 == nr ? 0 : head + 1)
+            SharedMemory.storeReleaseUInt32(ring + 8, head + 1 == nr ? 0 : head + 1)
             if complete(event: event) { done += 1 }
         }
         return done
@@ -222,7 +218,7 @@ final class AIOManager {
     /// valid until then, which is why this waits instead of dropping them.
     func drain() {
         while inFlight > 0 {
-            if reap() == 0 && inFlight > 0 && skippedHead >= skipped.count {
+            if reap() == 0 && inFlight > 0 && skipped.isEmpty {
                 // Block for the next event; io_getevents consumes it from the same ring.
                 let n = reapSystemCall(minimum: 1, timeout: timespec(tv_sec: 0, tv_nsec: 100_000_000))
                 let batch = (0..<n).map { events.base[$0] }

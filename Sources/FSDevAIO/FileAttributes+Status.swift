@@ -53,19 +53,6 @@ extension FileTime {
     }
 }
 
-extension ExtendedFileStatus {
-    /// The fields of a host `statx`.
-    init(_ sx: statx) {
-        self.init(
-            mask: sx.stx_mask, blockSize: sx.stx_blksize, attributes: sx.stx_attributes,
-            attributesMask: sx.stx_attributes_mask, linkCount: sx.stx_nlink, uid: sx.stx_uid, gid: sx.stx_gid,
-            mode: sx.stx_mode, inode: sx.stx_ino, size: sx.stx_size, blocks: sx.stx_blocks,
-            accessTime: FileTime(sx.stx_atime), birthTime: FileTime(sx.stx_btime),
-            changeTime: FileTime(sx.stx_ctime), modificationTime: FileTime(sx.stx_mtime),
-            rdevMajor: sx.stx_rdev_major, rdevMinor: sx.stx_rdev_minor)
-    }
-}
-
 extension FileSystemStatistics {
     /// The fields of a host `statvfs`.
     init(_ st: statvfs) {

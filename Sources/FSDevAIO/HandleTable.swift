@@ -30,32 +30,44 @@ struct HandleRecord {
     var directory: DirectoryHandle?
 }
 
-/// The open-handle table of a device, shared by every reactor. Ids are generation-checked slots, as for nodes.
+/// The open-handle table of a device, shared by every reactor, in the node table's lock shards: a handle lives in
+/// the shard of the node it was opened from, and its id carries that shard (`ShardLayout`), so a request with a
+/// handle takes that one shard's lock, from whatever queue it comes. Ids are generation-checked slots, as for
+/// nodes.
 final class HandleTable: Sendable {
-    private let state = Mutex(SlotTable<HandleRecord>())
+    private let shards: LockShards<SlotTable<HandleRecord>>
+    private let layout: ShardLayout
 
-    /// Stores an open handle and returns its id.
-    /// - Throws: ENFILE when the table is full.
+    /// A table in the shards of `layout` (the node table's).
+    init(layout: ShardLayout = ShardLayout(count: 1)) {
+        self.layout = layout
+        shards = LockShards(count: layout.count) { _ in SlotTable(limit: layout.slotsPerShard) }
+    }
+
+    /// Stores an open handle, in its node's shard, and returns its id.
+    /// - Throws: ENFILE when the shard is full.
     func insert(_ record: HandleRecord) throws(Errno) -> HandleID {
-        guard let id = state.withLock({ $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
-        return HandleID(rawValue: id)
+        let shard = layout.split(record.node.rawValue)?.shard ?? 0
+        guard let local = shards.withLock(shard, { $0.insert(record) }) else { throw Errno(rawValue: ENFILE) }
+        return HandleID(rawValue: layout.join(shard: shard, local: local))
     }
 
     /// The record of a live handle opened from `node`.
     /// - Throws: EBADF for an unknown or stale handle, or one opened from another node.
     @inline(__always)
     func resolve(_ handle: HandleID, node: NodeID) throws(Errno) -> HandleRecord {
-        guard let rec = state.withLock({ $0.value(of: handle.rawValue) }), rec.node == node else {
-            throw .badFileDescriptor
-        }
+        guard let (shard, local) = layout.split(handle.rawValue),
+              let rec = shards.withLock(shard, { $0.value(of: local) }), rec.node == node
+        else { throw .badFileDescriptor }
         return rec
     }
 
     /// Removes a handle (RELEASE, RELEASEDIR); its descriptor closes once in-flight users drop it.
     /// - Throws: EBADF as `resolve`.
     func remove(_ handle: HandleID, node: NodeID) throws(Errno) {
-        let removed = state.withLock { s -> HandleRecord? in
-            guard let index = s.index(of: handle.rawValue), let rec = s[index], rec.node == node else { return nil }
+        guard let (shard, local) = layout.split(handle.rawValue) else { throw .badFileDescriptor }
+        let removed = shards.withLock(shard) { s -> HandleRecord? in
+            guard let index = s.index(of: local), let rec = s[index], rec.node == node else { return nil }
             return s.remove(at: index)
         }
         guard removed != nil else { throw .badFileDescriptor }
@@ -64,12 +76,14 @@ final class HandleTable: Sendable {
     /// Removes every handle (unmount). Returns how many.
     @discardableResult
     func removeAll() -> Int {
-        let removed = state.withLock { s -> [HandleRecord] in
-            s.liveIndices.compactMap { s.remove(at: $0) }
+        (0..<shards.count).reduce(0) { sum, shard in
+            let removed = shards.withLock(shard) { s -> [HandleRecord] in
+                s.liveIndices.compactMap { s.remove(at: $0) }
+            }
+            return sum + removed.count
         }
-        return removed.count
     }
 
     /// Number of open handles.
-    var count: Int { state.withLock { $0.count } }
+    var count: Int { (0..<shards.count).reduce(0) { sum, shard in sum + shards.withLock(shard) { $0.count } } }
 }

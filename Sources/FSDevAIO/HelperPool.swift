@@ -1,3 +1,4 @@
+import DequeModule
 import FSDev
 import Foundation
 import Glibc
@@ -48,32 +49,10 @@ final class HelperPool: @unchecked Sendable {
         var target: (any FSCompletionTarget)?
     }
 
-    /// A FIFO of slot indexes that keeps its storage (no allocation once it has grown to the depth).
-    private struct SlotQueue {
-        private var items: [Int] = []
-        private var head = 0
-
-        var count: Int { items.count - head }
-
-        mutating func reserve(_ n: Int) { items.reserveCapacity(n) }
-
-        mutating func push(_ slot: Int) { items.append(slot) }
-
-        mutating func take() -> Int? {
-            guard head < items.count else { return nil }
-            let slot = items[head]
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            return slot
-        }
-    }
-
     private struct Shared {
-        var reads = SlotQueue()
-        var writes = SlotQueue()
+        /// Slot indexes of queued jobs, oldest first (a ring buffer: no allocation once grown to the depth).
+        var reads = Deque<Int>()
+        var writes = Deque<Int>()
         var done: [Int] = []
         var idleHelpers = 0
         var reactorSleeping = false
@@ -103,9 +82,8 @@ final class HelperPool: @unchecked Sendable {
     @exclusivity(unchecked) private var freeSlots: [Int]
     /// Finished jobs swapped out of `Shared.done`.
     @exclusivity(unchecked) private var incoming: [Int] = []
-    /// Finished jobs to complete, from `readyHead` on.
-    @exclusivity(unchecked) private var ready: [Int] = []
-    @exclusivity(unchecked) private var readyHead = 0
+    /// Finished jobs to complete, oldest first.
+    @exclusivity(unchecked) private var ready = Deque<Int>()
     private var started = 0
     private var isStopped = false
     /// Jobs queued and not yet completed.
@@ -135,13 +113,17 @@ final class HelperPool: @unchecked Sendable {
         incoming.reserveCapacity(depth)
         ready.reserveCapacity(depth)
         shared.withLock { s in
-            s.reads.reserve(depth)
-            s.writes.reserve(depth)
+            s.reads.reserveCapacity(depth)
+            s.writes.reserveCapacity(depth)
             s.done.reserveCapacity(depth)
         }
         for i in 0..<helpers {
-            let t = Thread { [self] in helperMain() }
-            t.name = "io-helper-\(reactorIndex)-\(i)"
+            // Named from inside: Foundation's Thread.name does not reach the kernel's comm on Linux.
+            let name = "io-helper-\(reactorIndex)-\(i)"
+            let t = Thread { [self] in
+                CPUAffinity.nameCurrentThread(name)
+                helperMain()
+            }
             t.start()
             started += 1
         }
@@ -176,7 +158,7 @@ final class HelperPool: @unchecked Sendable {
         case .read:
             readJobs &+= 1
             let wakeOne = shared.withLock { s -> Bool in
-                s.reads.push(slot)
+                s.reads.append(slot)
                 guard s.idleHelpers > 0 else { return false }
                 s.idleHelpers -= 1
                 return true
@@ -184,7 +166,7 @@ final class HelperPool: @unchecked Sendable {
             if wakeOne { wake.signal() }
         case .write:
             writeJobs &+= 1
-            shared.withLock { $0.writes.push(slot) }
+            shared.withLock { $0.writes.append(slot) }
         }
         return true
     }
@@ -193,7 +175,7 @@ final class HelperPool: @unchecked Sendable {
     /// on the reactor, and completes finished jobs. Returns how many jobs completed.
     ///
     /// Re-entrant: a completion may destroy the channel, which drains the pool from inside this call; finished
-    /// jobs are taken one at a time from `ready`, its head moved before each completion runs, so none is lost or
+    /// jobs are taken one at a time from `ready`, each removed before its completion runs, so none is lost or
     /// completed twice.
     func poll() -> Int {
         guard inFlight > 0 else { return 0 }
@@ -209,19 +191,15 @@ final class HelperPool: @unchecked Sendable {
         ready.append(contentsOf: incoming)
         incoming.removeAll(keepingCapacity: true)
         var completed = 0
-        while let slot = shared.withLock({ $0.writes.take() }) {
+        while let slot = shared.withLock({ $0.writes.popFirst() }) {
             Self.run(jobs + slot, vectors: vectors + slot * vectorCapacity)
             writesOnReactor &+= 1
             ready.append(slot)
         }
-        while readyHead < ready.count {
-            let slot = ready[readyHead]
-            readyHead += 1
+        while let slot = ready.popFirst() {
             complete(slot)
             completed += 1
         }
-        ready.removeAll(keepingCapacity: true)
-        readyHead = 0
         return completed
     }
 
@@ -312,7 +290,7 @@ final class HelperPool: @unchecked Sendable {
     private func helperMain() {
         while true {
             let next = shared.withLock { s -> Int?? in
-                if let slot = s.reads.take() ?? s.writes.take() { return .some(slot) }
+                if let slot = s.reads.popFirst() ?? s.writes.popFirst() { return .some(slot) }
                 if s.stopping { return .some(nil) }
                 s.idleHelpers += 1
                 return nil

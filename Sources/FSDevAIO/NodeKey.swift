@@ -8,17 +8,17 @@ import LinuxSystem
 /// inode number reused, the new file gets another key.
 struct NodeKey: Hashable, Sendable {
     /// `mount` of a key made from (device, inode).
-    static let noMount = UInt32.max
+    static let noMount = UInt64.max
     /// Handle type of a key made from (device, inode): no filesystem uses negative types.
     static let inodeType: Int32 = -1
 
-    /// Index of the mount in the node table's mount table, or `noMount`.
-    let mount: UInt32
+    /// The id of the handle's mount (as `NodeIdentity.handle` gives it), or `noMount`.
+    let mount: UInt64
     /// The file handle, or the (device, inode) pair as 16 bytes.
     let handle: KernelFileHandle
 
-    /// The key of a handle on the mount at `mount` (a mount-table index).
-    init(mount: UInt32, handle: KernelFileHandle) {
+    /// The key of a handle on the mount whose id is `mount`.
+    init(mount: UInt64, handle: KernelFileHandle) {
         self.mount = mount
         self.handle = handle
     }

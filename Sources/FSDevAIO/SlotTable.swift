@@ -10,9 +10,13 @@ struct SlotTable<Value> {
     private var free: [Int] = []
     /// Number of live values.
     private(set) var count = 0
+    /// Most slots the table uses (a sharded table leaves room in the id for the shard).
+    private let limit: Int
 
-    /// Reserves `index` 0 for a value that lives as long as the table (the root), with generation 0: id 1.
-    init(permanent: Value? = nil) {
+    /// Reserves `index` 0 for a value that lives as long as the table (the root), with generation 0: id 1. At most
+    /// `limit` slots (at most 2^32 - 2).
+    init(permanent: Value? = nil, limit: Int = Int(UInt32.max - 1)) {
+        self.limit = min(limit, Int(UInt32.max - 1))
         if let permanent {
             values.append(permanent)
             generations.append(0)
@@ -58,14 +62,14 @@ struct SlotTable<Value> {
         UInt64(generations[index]) << 32 | UInt64(index + 1)
     }
 
-    /// Stores `value` in a free slot and returns its id, or nil when 2^32 - 2 slots are in use.
+    /// Stores `value` in a free slot and returns its id, or nil when `limit` slots are in use.
     mutating func insert(_ value: Value) -> UInt64? {
         let index: Int
         if let reused = free.popLast() {
             index = reused
             values[index] = value
         } else {
-            guard values.count < Int(UInt32.max - 1) else { return nil }
+            guard values.count < limit else { return nil }
             index = values.count
             values.append(value)
             generations.append(1)

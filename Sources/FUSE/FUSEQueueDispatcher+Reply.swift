@@ -50,8 +50,6 @@ extension FUSEQueueDispatcher {
             var out = fuse_lk_out()
             out.lk = l.fuseFileLock
             reply(slot, out)
-        case .extendedStatus:
-            reply(slot, error: .notImplemented)  // STATX is protocol 7.39, above what is negotiated
         }
     }
 

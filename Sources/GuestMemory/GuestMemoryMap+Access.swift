@@ -1,4 +1,4 @@
-import CLinux
+import LinuxSystem
 
 // Bounds-checked access to guest memory by guest physical address. Guest RAM is shared with a hostile guest: every
 // access is translated and bounds-checked first, integers are little-endian (virtio 1.2 §1.4: "le16/le32/le64"), and
@@ -72,8 +72,8 @@ extension GuestMemoryMap {
         guard address.isAligned(to: 2), let pointer = translate(address, length: 2),
             UInt(bitPattern: pointer) & 1 == 0
         else { return nil }
-        // SAFETY: 2 mapped, 2-aligned bytes; the C helper is an __atomic_load_n with __ATOMIC_ACQUIRE.
-        return UInt16(littleEndian: CLinux_load_acquire_u16(pointer))
+        // SAFETY: 2 mapped, 2-aligned bytes; an acquire load through Swift's Atomic.
+        return UInt16(littleEndian: SharedMemory.loadAcquireUInt16(pointer))
     }
 
     /// Loads a little-endian `UInt32` at `address` with acquire ordering. Nil when out of bounds or not 4-aligned.
@@ -82,8 +82,8 @@ extension GuestMemoryMap {
         guard address.isAligned(to: 4), let pointer = translate(address, length: 4),
             UInt(bitPattern: pointer) & 3 == 0
         else { return nil }
-        // SAFETY: 4 mapped, 4-aligned bytes; the C helper is an __atomic_load_n with __ATOMIC_ACQUIRE.
-        return UInt32(littleEndian: CLinux_load_acquire_u32(pointer))
+        // SAFETY: 4 mapped, 4-aligned bytes; an acquire load through Swift's Atomic.
+        return UInt32(littleEndian: SharedMemory.loadAcquireUInt32(pointer))
     }
 
     /// Stores `value` little-endian at `address` with release ordering (e.g. used.idx, virtio 1.2 §2.7.8).
@@ -93,8 +93,8 @@ extension GuestMemoryMap {
         guard address.isAligned(to: 2), let pointer = translate(address, length: 2),
             UInt(bitPattern: pointer) & 1 == 0
         else { return false }
-        // SAFETY: 2 mapped, 2-aligned bytes; the C helper is an __atomic_store_n with __ATOMIC_RELEASE.
-        CLinux_store_release_u16(pointer, value.littleEndian)
+        // SAFETY: 2 mapped, 2-aligned bytes; a release store through Swift's Atomic.
+        SharedMemory.storeReleaseUInt16(pointer, value.littleEndian)
         return true
     }
 
@@ -104,8 +104,8 @@ extension GuestMemoryMap {
         guard address.isAligned(to: 4), let pointer = translate(address, length: 4),
             UInt(bitPattern: pointer) & 3 == 0
         else { return false }
-        // SAFETY: 4 mapped, 4-aligned bytes; the C helper is an __atomic_store_n with __ATOMIC_RELEASE.
-        CLinux_store_release_u32(pointer, value.littleEndian)
+        // SAFETY: 4 mapped, 4-aligned bytes; a release store through Swift's Atomic.
+        SharedMemory.storeReleaseUInt32(pointer, value.littleEndian)
         return true
     }
 }

@@ -38,6 +38,15 @@ public final class FileDescriptor: Sendable, CustomStringConvertible {
         return FileDescriptor(taking: fd)
     }
 
+    /// Opens `path` relative to `directory` (or the working directory when nil) with `access` and `options`. The
+    /// corresponding C function is `openat`. O_CLOEXEC is always added.
+    public static func open(
+        _ path: String, relativeTo directory: FileDescriptor? = nil, access: OpenAccess = .readOnly,
+        options: OpenOptions, mode: mode_t = 0
+    ) throws(Errno) -> FileDescriptor {
+        try open(path, relativeTo: directory, flags: access.rawValue | options.rawValue, mode: mode)
+    }
+
     /// Reads up to `count` bytes at `offset`. The corresponding C function is `pread`.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         try SystemCall.valueOrErrno { pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }.get()

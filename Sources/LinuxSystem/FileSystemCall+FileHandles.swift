@@ -41,11 +41,13 @@ extension FileSystemCall {
     ///
     /// - Throws: ESTALE when the inode no longer exists, EPERM without CAP_DAC_READ_SEARCH, EBADF when `mount` is
     ///   an O_PATH descriptor.
-    public static func open(handle: KernelFileHandle, mount: CInt, flags: CInt) throws(Errno) -> FileDescriptor {
+    public static func open(handle: KernelFileHandle, mount: CInt, access: OpenAccess = .readOnly,
+                            options: OpenOptions) throws(Errno) -> FileDescriptor {
+        let flags = access.rawValue | options.rawValue | O_CLOEXEC
         let fd = try handle.withBytes { (bytes) throws(Errno) -> CInt in
             try SystemCall.valueOrErrno {
                 CLinux_open_by_handle_at(mount, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                         UInt32(bytes.count), handle.type, flags | O_CLOEXEC)
+                                         UInt32(bytes.count), handle.type, flags)
             }.get()
         }
         return FileDescriptor(taking: fd)

@@ -12,12 +12,15 @@ public enum FileSystemCall {
     /// UTIME_OMIT for `setTimes`: `((1l << 30) - 2l)` in <bits/stat.h>.
     public static let timeOmit = (1 << 30) - 2
 
-    /// Opens `path` relative to `directory`; O_CLOEXEC is always added. The corresponding C function is `openat`.
+    /// Opens `path` relative to `directory` with `access` and `options`; O_CLOEXEC is always added. The
+    /// corresponding C function is `openat`.
     @inlinable
     public static func open(
-        _ path: UnsafePointer<CChar>, relativeTo directory: CInt, flags: CInt, mode: mode_t = 0
+        _ path: UnsafePointer<CChar>, relativeTo directory: CInt, access: OpenAccess = .readOnly,
+        options: OpenOptions, mode: mode_t = 0
     ) throws(Errno) -> FileDescriptor {
-        let fd = try SystemCall.valueOrErrno { openat(directory, path, flags | O_CLOEXEC, mode) }.get()
+        let flags = access.rawValue | options.rawValue | O_CLOEXEC
+        let fd = try SystemCall.valueOrErrno { openat(directory, path, flags, mode) }.get()
         return FileDescriptor(taking: fd)
     }
 

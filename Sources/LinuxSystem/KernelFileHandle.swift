@@ -1,6 +1,7 @@
 /// An exported file handle (name_to_handle_at(2)): an opaque byte string and a type that name an inode within its
 /// filesystem, across renames, for as long as the inode exists, whether or not a descriptor holds it. Together with
-/// the id of the mount it came from it identifies a file; `FileSystemCall.open(handle:mount:flags:)` opens it again.
+/// the id of the mount it came from it identifies a file; `FileSystemCall.open(handle:mount:access:options:)` opens
+/// it again.
 ///
 /// Handles up to 24 bytes (ext4, XFS, tmpfs, btrfs) are stored inline, so that a table of them costs no
 /// allocation per entry; longer ones (up to MAX_HANDLE_SZ, 128) keep the rest in an array.

@@ -146,7 +146,7 @@ enum SystemCallAllowList {
         Row("open_by_handle_at", "reopening a node kept as a file handle whose descriptor left the cache; seen"),
         Row("name_to_handle_at", "the file handle and mount id of a looked-up node; seen"),
         Row("newfstatat", "GETATTR, LOOKUP; seen"),
-        Row("statx", "STATX, mount ids of looked-up nodes (file handles, --announce-submounts), the mode before a "
+        Row("statx", "mount ids of looked-up nodes (file handles, --announce-submounts), the mode before a "
             + "KILLPRIV_V2 write; seen"),
         Row("fstatfs", "STATFS; seen"),
         Row("getdents64", "READDIR, READDIRPLUS; seen"),

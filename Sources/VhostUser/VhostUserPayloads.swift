@@ -1,9 +1,10 @@
 // Message bodies (vhost-user.rst, "Message Specification"). Each decoder demands the exact body size of its type;
-// semantic validation (ranges, overflow) is done by the request handler, which knows the device's limits.
+// each type validates its own fields (`VhostUserPayload.validate(for:)`), and the checks that need the device's
+// limits are methods taking those limits, called by the request handler.
 
 /// A vring state description: `struct vhost_vring_state` (SET_VRING_NUM, SET_VRING_BASE, GET_VRING_BASE,
 /// SET_VRING_ENABLE).
-public struct VringStatePayload: Sendable, Equatable {
+public struct VringStatePayload: VhostUserPayload, Equatable {
     /// Size on the wire.
     public static let size = 8
     /// Queue index, untrusted.
@@ -32,11 +33,47 @@ public struct VringStatePayload: Sendable, Equatable {
         w.u32(num)
         return w.bytes
     }
+
+    /// The queue index, checked against the device's `queueCount`.
+    public func validatedIndex(queueCount: Int, for request: VhostUserRequest) throws(VhostUserError) -> Int {
+        try Self.validatedIndex(index, queueCount: queueCount, for: request)
+    }
+
+    /// `raw` as a queue index below `queueCount`.
+    static func validatedIndex(_ raw: UInt32, queueCount: Int, for request: VhostUserRequest) throws(VhostUserError)
+        -> Int
+    {
+        guard let i = Int(exactly: raw), i < queueCount else {
+            throw .invalidParameter("\(request): queue index \(raw) out of range (queues: \(queueCount))")
+        }
+        return i
+    }
+
+    /// SET_VRING_NUM: `num` as a ring size, a power of two in 1...`maxQueueSize` (virtio 1.2 §2.7).
+    public func validatedQueueSize(maxQueueSize: Int) throws(VhostUserError) -> UInt16 {
+        guard num >= 1, num <= UInt32(maxQueueSize), num & (num - 1) == 0, let size = UInt16(exactly: num) else {
+            throw .invalidParameter("SET_VRING_NUM: size \(num) not a power of two in 1...\(maxQueueSize)")
+        }
+        return size
+    }
+
+    /// SET_VRING_BASE: `num` as the next available index. Split rings: 16 bits (packed rings, not offered, use bit
+    /// 15 as the wrap counter).
+    public func validatedBase() throws(VhostUserError) -> UInt16 {
+        guard let base = UInt16(exactly: num) else { throw .invalidParameter("SET_VRING_BASE: \(num)") }
+        return base
+    }
+
+    /// SET_VRING_ENABLE: `num` as a flag, 0 or 1.
+    public func validatedEnable() throws(VhostUserError) -> Bool {
+        guard num <= 1 else { throw .invalidParameter("SET_VRING_ENABLE: \(num)") }
+        return num == 1
+    }
 }
 
 /// A vring address description: `struct vhost_vring_addr` (SET_VRING_ADDR). The ring addresses are front-end
 /// virtual addresses ("user addresses"), translated through the memory table's user_addr fields.
-public struct VringAddressPayload: Sendable, Equatable {
+public struct VringAddressPayload: VhostUserPayload, Equatable {
     /// Size on the wire.
     public static let size = 40
     /// Flag bit 0: the log address is valid (VHOST_VRING_F_LOG).
@@ -84,6 +121,11 @@ public struct VringAddressPayload: Sendable, Equatable {
         w.u64(availableRing)
         w.u64(log)
         return w.bytes
+    }
+
+    /// No flag but VHOST_VRING_F_LOG. (Ring ranges are checked when the ring starts and its size is known.)
+    public func validate(for request: VhostUserRequest) throws(VhostUserError) {
+        guard flags & ~Self.logFlag == 0 else { throw .invalidParameter("SET_VRING_ADDR: flags") }
     }
 }
 
@@ -135,10 +177,23 @@ public struct MemoryRegionPayload: Sendable, Equatable {
         return intersects(guestPhysicalAddress, other.guestPhysicalAddress, size, other.size)
             || intersects(userAddress, other.userAddress, size, other.size)
     }
+
+    /// Each region well formed, and no two overlapping in guest-physical or front-end-virtual space (a memory
+    /// table, or the table with a region added).
+    public static func validate(_ regions: [MemoryRegionPayload]) throws(VhostUserError) {
+        for (i, r) in regions.enumerated() {
+            guard r.isWellFormed else {
+                throw .invalidParameter("memory region \(i): size 0 or address overflow")
+            }
+            for j in 0..<i where regions[j].overlaps(r) {
+                throw .invalidParameter("memory regions \(j) and \(i) overlap")
+            }
+        }
+    }
 }
 
 /// SET_MEM_TABLE body: `VhostUserMemory` (u32 nregions, u32 padding, regions[nregions]).
-public struct MemoryTablePayload: Sendable, Equatable {
+public struct MemoryTablePayload: VhostUserPayload, Equatable {
     /// Most regions one SET_MEM_TABLE may carry (VHOST_MEMORY_BASELINE_NREGIONS).
     public static let maxRegions = 8
     /// The regions, untrusted.
@@ -168,10 +223,15 @@ public struct MemoryTablePayload: Sendable, Equatable {
         for r in regions { r.write(to: &w) }
         return w.bytes
     }
+
+    /// Every region well formed, none overlapping another.
+    public func validate(for request: VhostUserRequest) throws(VhostUserError) {
+        try MemoryRegionPayload.validate(regions)
+    }
 }
 
 /// ADD_MEM_REG / REM_MEM_REG body: `VhostUserSingleMemoryRegion` (u64 padding, region).
-public struct SingleMemoryRegionPayload: Sendable, Equatable {
+public struct SingleMemoryRegionPayload: VhostUserPayload, Equatable {
     /// Size on the wire.
     public static let size = 40
     /// The region, untrusted.
@@ -197,7 +257,7 @@ public struct SingleMemoryRegionPayload: Sendable, Equatable {
 }
 
 /// GET_CONFIG / SET_CONFIG body: `VhostUserConfig` (u32 offset, u32 size, u32 flags, payload[size]).
-public struct ConfigPayload: Sendable, Equatable {
+public struct ConfigPayload: VhostUserPayload, Equatable {
     /// Largest config payload (VHOST_USER_MAX_CONFIG_SIZE).
     public static let maxPayload = 256
     /// Offset into the device config space, untrusted.
@@ -233,11 +293,19 @@ public struct ConfigPayload: Sendable, Equatable {
         w.append(payload)
         return w.bytes
     }
+
+    /// The range `offset ..< offset + size` of a `spaceSize`-byte config space, which it must lie inside.
+    public func validatedRange(spaceSize: Int, for request: VhostUserRequest) throws(VhostUserError) -> Range<Int> {
+        guard let start = Int(exactly: offset), start <= spaceSize, payload.count <= spaceSize - start else {
+            throw .invalidParameter("\(request): range outside the \(spaceSize)-byte config space")
+        }
+        return start..<(start + payload.count)
+    }
 }
 
 /// SET_VRING_KICK / SET_VRING_CALL / SET_VRING_ERR body: a u64 with the queue index in bits 0-7 and bit 8 set
 /// when no file descriptor is attached (polling).
-public struct VringFileDescriptorPayload: Sendable, Equatable {
+public struct VringFileDescriptorPayload: VhostUserPayload, Equatable {
     /// Bit 8: no fd is passed.
     public static let noFDFlag: UInt64 = 0x100
     /// Bits 0-7: queue index.
@@ -257,10 +325,15 @@ public struct VringFileDescriptorPayload: Sendable, Equatable {
     public var hasFD: Bool { rawValue & Self.noFDFlag == 0 }
     /// Whether bits other than the index and the no-fd flag are set (invalid).
     public var hasReservedBits: Bool { rawValue & ~(Self.indexMask | Self.noFDFlag) != 0 }
-}
 
-/// SET_LOG_BASE body: `VhostUserLog` (u64 mmap_size, u64 mmap_offset).
-public struct LogPayload: Sendable, Equatable {
-    /// Size on the wire.
-    public static let size = 16
+    /// Decodes an exact-size (8-byte) body.
+    public init?(decoding body: [UInt8]) {
+        guard body.count == 8, let v = WireReader(body).u64Value() else { return nil }
+        rawValue = v
+    }
+
+    /// No reserved bit set.
+    public func validate(for request: VhostUserRequest) throws(VhostUserError) {
+        guard !hasReservedBits else { throw .invalidBody(request) }
+    }
 }

@@ -1,5 +1,6 @@
 import CLinux
 import GuestMemory
+import LinuxSystem
 import Virtqueue
 
 // Raw ring access for hostile-driver tests: write any descriptor, any avail entry, any avail.idx, bypassing the free
@@ -28,7 +29,7 @@ extension DriverQueue {
 
     /// Stores `value` into avail.idx with release (any value: hostile jumps), and makes it the driver's shadow.
     public func setRawAvailIndex(_ value: UInt16) {
-        CLinux_store_release_u16(avail + SplitRingLayout.indexOffset, value.littleEndian)
+        SharedMemory.storeReleaseUInt16(avail + SplitRingLayout.indexOffset, value.littleEndian)
         availShadow = value
         publishedAvail = value
     }
@@ -38,17 +39,17 @@ extension DriverQueue {
 
     /// used.idx as the device last published it.
     public var deviceUsedIndex: UInt16 {
-        UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.indexOffset))
+        UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.indexOffset))
     }
 
     /// avail_event as the device last wrote it (VIRTIO_F_EVENT_IDX).
     public var deviceAvailEvent: UInt16 {
-        UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.availEventOffset(queueSize: size)))
+        UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.availEventOffset(queueSize: size)))
     }
 
     /// used.flags as the device last wrote it.
     public var deviceUsedFlags: UInt16 {
-        UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.flagsOffset))
+        UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.flagsOffset))
     }
 }
 

@@ -1,5 +1,6 @@
 import CLinux
 import GuestMemory
+import LinuxSystem
 import Virtqueue
 
 /// The driver (guest) side of a split virtqueue laid out in `GuestRAM`, behaving as Linux's virtio_ring.c does:
@@ -215,15 +216,15 @@ public final class DriverQueue {
         let old = publishedAvail
         let new = availShadow
         guard old != new else { return false }
-        CLinux_store_release_u16(avail + SplitRingLayout.indexOffset, new.littleEndian)
+        SharedMemory.storeReleaseUInt16(avail + SplitRingLayout.indexOffset, new.littleEndian)
         publishedAvail = new
-        CLinux_fence_seq_cst()
+        SharedMemory.fenceSequentiallyConsistent()
         if eventIndex {
             let availEvent = UInt16(
-                littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.availEventOffset(queueSize: size)))
+                littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.availEventOffset(queueSize: size)))
             return SplitRingLayout.needsEvent(eventIndex: availEvent, new: new, old: old)
         }
-        let flags = UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.flagsOffset))
+        let flags = UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.flagsOffset))
         return flags & SplitRingLayout.usedFlagNoNotify == 0
     }
 
@@ -231,7 +232,7 @@ public final class DriverQueue {
     /// VIRTIO_F_EVENT_IDX and interrupts enabled, re-arms used_event for the next entry.
     /// - Throws: `DriverError` when the device broke the used-ring rules.
     public func popUsed() throws(DriverError) -> UsedElement? {
-        let usedIndex = UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.indexOffset))
+        let usedIndex = UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.indexOffset))
         guard usedIndex != lastUsed else { return nil }
         guard Int(usedIndex &- lastUsed) <= size else {
             throw .usedIndexOutOfRange(usedIndex: usedIndex, lastUsed: lastUsed)
@@ -242,9 +243,9 @@ public final class DriverQueue {
         let length = UInt32(littleEndian: element.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         lastUsed &+= 1
         if eventIndex && interruptsEnabled {
-            CLinux_store_release_u16(
+            SharedMemory.storeReleaseUInt16(
                 avail + SplitRingLayout.usedEventOffset(queueSize: size), lastUsed.littleEndian)
-            CLinux_fence_seq_cst()
+            SharedMemory.fenceSequentiallyConsistent()
         }
         guard id < UInt32(size) else { throw .invalidUsedHead(id) }
         let head = UInt16(id)
@@ -269,12 +270,12 @@ public final class DriverQueue {
     public func enableInterrupts() -> Bool {
         interruptsEnabled = true
         if eventIndex {
-            CLinux_store_release_u16(avail + SplitRingLayout.usedEventOffset(queueSize: size), lastUsed.littleEndian)
+            SharedMemory.storeReleaseUInt16(avail + SplitRingLayout.usedEventOffset(queueSize: size), lastUsed.littleEndian)
         } else {
-            CLinux_store_release_u16(avail + SplitRingLayout.flagsOffset, 0)
+            SharedMemory.storeReleaseUInt16(avail + SplitRingLayout.flagsOffset, 0)
         }
-        CLinux_fence_seq_cst()
-        return UInt16(littleEndian: CLinux_load_acquire_u16(used + SplitRingLayout.indexOffset)) != lastUsed
+        SharedMemory.fenceSequentiallyConsistent()
+        return UInt16(littleEndian: SharedMemory.loadAcquireUInt16(used + SplitRingLayout.indexOffset)) != lastUsed
     }
 
     /// Asks the device not to interrupt (virtqueue_disable_cb): VRING_AVAIL_F_NO_INTERRUPT without
@@ -282,10 +283,10 @@ public final class DriverQueue {
     public func disableInterrupts() {
         interruptsEnabled = false
         if eventIndex {
-            CLinux_store_release_u16(
+            SharedMemory.storeReleaseUInt16(
                 avail + SplitRingLayout.usedEventOffset(queueSize: size), (lastUsed &+ 0x8000).littleEndian)
         } else {
-            CLinux_store_release_u16(
+            SharedMemory.storeReleaseUInt16(
                 avail + SplitRingLayout.flagsOffset, SplitRingLayout.availFlagNoInterrupt.littleEndian)
         }
     }

@@ -206,7 +206,7 @@ public final class GuestRAM {
         guard address.isAligned(to: 2), let p = pointer(at: address, length: 2) else { return nil }
         // SAFETY: 2 mapped bytes; the memfd mapping is page-aligned and mmap offsets are page multiples, so the host
         // address is 2-aligned like the guest address.
-        return UInt16(littleEndian: CLinux_load_acquire_u16(p))
+        return UInt16(littleEndian: SharedMemory.loadAcquireUInt16(p))
     }
 
     /// Stores a 2-aligned little-endian UInt16 with release ordering. Returns false when out of range or misaligned.
@@ -214,7 +214,7 @@ public final class GuestRAM {
     public func storeRelease(_ value: UInt16, at address: GuestAddress) -> Bool {
         guard address.isAligned(to: 2), let p = pointer(at: address, length: 2) else { return false }
         // SAFETY: as in loadAcquire.
-        CLinux_store_release_u16(p, value.littleEndian)
+        SharedMemory.storeReleaseUInt16(p, value.littleEndian)
         return true
     }
 }

@@ -30,12 +30,12 @@ public struct ProcessResources: Equatable, Sendable, CustomStringConvertible {
     public func mappings(_ kind: String) -> Int { mappings[kind] ?? 0 }
 
     /// The census restricted to the kinds a vhost-user-fs connection brings or creates: sockets, memfds,
-    /// eventfds, epoll instances, guest-RAM and AIO mappings, and the daemon's own threads (reactors, cold-read
+    /// eventfds, epoll instances, guest-RAM and AIO mappings, and the daemon's own threads (reactors, I/O
     /// helpers). The test runner and the Swift runtime may open files and start threads meanwhile; those are left
     /// out.
     public var connectionKinds: ProcessResources {
         let keep: Set<String> = ["socket", "memfd", "eventfd", "epoll", "anon_inode:[io_uring]", "pipe"]
-        let ours = threads.filter { $0.key.hasPrefix("reactor") || $0.key.hasPrefix("cold-read") }
+        let ours = threads.filter { $0.key.hasPrefix("reactor") || $0.key.hasPrefix("io-helper") }
         return ProcessResources(descriptors: descriptors.filter { keep.contains($0.key) }, mappings: mappings,
                                 threads: ours)
     }

@@ -1,5 +1,5 @@
-import CLinux
 import GuestMemory
+import LinuxSystem
 
 /// One split-ring descriptor (virtio 1.2 §2.7.5): `le64 addr; le32 len; le16 flags; le16 next`.
 ///
@@ -37,7 +37,7 @@ public struct Descriptor: Hashable, Sendable {
         let length = UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         let flags = UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
         let next = UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
-        CLinux_fence_acquire()
+        SharedMemory.fenceAcquire()
         self.address = GuestAddress(address)
         self.length = length
         self.flags = DescriptorFlags(rawValue: flags)

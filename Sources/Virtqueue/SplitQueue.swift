@@ -1,5 +1,6 @@
 import CLinux
 import GuestMemory
+import LinuxSystem
 
 /// The device side of a split virtqueue (virtio 1.2 §2.7): pops validated descriptor chains from the available ring
 /// and returns them through the used ring.
@@ -187,7 +188,7 @@ public final class SplitQueue {
         try bind(memory)
         if availNext == knownAvailIndex {
             // SAFETY: availRing spans 6 + 2 * size bytes (translated against `memory`) and is 2-aligned.
-            let availIndex = UInt16(littleEndian: CLinux_load_acquire_u16(availRing + SplitRingLayout.indexOffset))
+            let availIndex = UInt16(littleEndian: SharedMemory.loadAcquireUInt16(availRing + SplitRingLayout.indexOffset))
             let pending = availIndex &- availNext
             guard Int(pending) <= size else {
                 isBroken = true
@@ -328,7 +329,7 @@ public final class SplitQueue {
         usedNext = newIndex
         pushedSinceCheck &+= 1
         // SAFETY: used ring translated and 4-aligned; used.idx is at offset 2.
-        CLinux_store_release_u16(usedRing + SplitRingLayout.indexOffset, newIndex.littleEndian)
+        SharedMemory.storeReleaseUInt16(usedRing + SplitRingLayout.indexOffset, newIndex.littleEndian)
     }
 
     /// Returns a popped chain to the driver with `length` bytes written.
@@ -352,17 +353,17 @@ public final class SplitQueue {
         let new = usedNext
         usedIndexAtLastCheck = new
         pushedSinceCheck = 0
-        CLinux_fence_seq_cst()
+        SharedMemory.fenceSequentiallyConsistent()
         if eventIndex {
             // 65536 or more pushes wrap the 16-bit window: notify unconditionally.
             guard pushed < 65536 else { return true }
             // SAFETY: used_event is at 4 + 2 * size, inside the translated 6 + 2 * size avail ring, 2-aligned.
             let usedEvent = UInt16(
-                littleEndian: CLinux_load_acquire_u16(availRing + SplitRingLayout.usedEventOffset(queueSize: size)))
+                littleEndian: SharedMemory.loadAcquireUInt16(availRing + SplitRingLayout.usedEventOffset(queueSize: size)))
             return SplitRingLayout.needsEvent(eventIndex: usedEvent, new: new, old: old)
         } else {
             // SAFETY: avail.flags at offset 0 of the translated, 2-aligned avail ring.
-            let flags = UInt16(littleEndian: CLinux_load_acquire_u16(availRing + SplitRingLayout.flagsOffset))
+            let flags = UInt16(littleEndian: SharedMemory.loadAcquireUInt16(availRing + SplitRingLayout.flagsOffset))
             return flags & SplitRingLayout.availFlagNoInterrupt == 0
         }
     }
@@ -377,15 +378,15 @@ public final class SplitQueue {
         try bind(memory)
         if eventIndex {
             // SAFETY: avail_event at 4 + 8 * size, inside the translated 6 + 8 * size used ring, 2-aligned.
-            CLinux_store_release_u16(
+            SharedMemory.storeReleaseUInt16(
                 usedRing + SplitRingLayout.availEventOffset(queueSize: size), availNext.littleEndian)
         } else {
             // SAFETY: used.flags at offset 0 of the translated, 4-aligned used ring.
-            CLinux_store_release_u16(usedRing + SplitRingLayout.flagsOffset, 0)
+            SharedMemory.storeReleaseUInt16(usedRing + SplitRingLayout.flagsOffset, 0)
         }
-        CLinux_fence_seq_cst()
+        SharedMemory.fenceSequentiallyConsistent()
         // SAFETY: avail.idx at offset 2 of the translated, 2-aligned avail ring.
-        let availIndex = UInt16(littleEndian: CLinux_load_acquire_u16(availRing + SplitRingLayout.indexOffset))
+        let availIndex = UInt16(littleEndian: SharedMemory.loadAcquireUInt16(availRing + SplitRingLayout.indexOffset))
         return availIndex != availNext
     }
 
@@ -398,7 +399,7 @@ public final class SplitQueue {
         try bind(memory)
         guard !eventIndex else { return }
         // SAFETY: used.flags at offset 0 of the translated, 4-aligned used ring.
-        CLinux_store_release_u16(
+        SharedMemory.storeReleaseUInt16(
             usedRing + SplitRingLayout.flagsOffset, SplitRingLayout.usedFlagNoNotify.littleEndian)
     }
 
@@ -406,6 +407,6 @@ public final class SplitQueue {
     public func ringUsedIndex(memory: GuestMemoryMap) throws(VirtqueueError) -> UInt16 {
         try bind(memory)
         // SAFETY: used.idx at offset 2 of the translated, 4-aligned used ring.
-        return UInt16(littleEndian: CLinux_load_acquire_u16(usedRing + SplitRingLayout.indexOffset))
+        return UInt16(littleEndian: SharedMemory.loadAcquireUInt16(usedRing + SplitRingLayout.indexOffset))
     }
 }

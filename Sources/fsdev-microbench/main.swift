@@ -227,6 +227,72 @@ func nodeMemory(count: Int) throws {
     }
 }
 
+/// `--table-contention SECONDS`: GETATTR of 1,000 looked-up files from two reactors pinned to CPUs 0 and 1 at once
+/// (each reactor thread submits in a loop, different files at a time), with the node table in one lock shard and in
+/// 16, three times each in turn; then the same with both reactors on one file. Prints ops/s of both together: what the
+/// table's lock costs when two reactors use it, without virtqueues or a client.
+func tableContention(seconds: Double, directory: String) throws {
+    let files = 1_000
+    for i in 0..<files {
+        let fd = try FileDescriptor.open(directory + "/t\(i)", flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
+        _ = fd
+    }
+    defer { for i in 0..<files { unlink(directory + "/t\(i)") } }
+    let reactors = try [0, 1].map { cpu throws(Errno) in try Reactor.start(index: cpu, cpu: cpu, pollMode: .busy) }
+    defer { for r in reactors { r.stop() } }
+    print("table contention: GETATTR from 2 reactors (CPUs 0, 1), \(seconds) s per measurement")
+    for shared in [false, true] {
+        for shards in [1, 16, 1, 16, 1, 16] {
+            var options = AIOFSOptions()
+            options.tableShards = shards
+            let device = try AIOFSDevice(rootPath: directory, options: options)
+            let nodes = try reactors[0].run { () throws(Errno) -> [NodeID] in
+                let channel = try reactors[0].channel(for: device)
+                var nodes: [NodeID] = []
+                for i in 0..<files {
+                    try channel.submit(.lookup(parent: .root, name: FileName("t\(i)"))) { r in
+                        if case .success(.entry(let e)) = r { nodes.append(e.node) }
+                    }
+                }
+                return nodes
+            }
+            guard nodes.count == files else { throw Errno.ioError }
+            let total = Atomic<Int>(0)
+            let start = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            for (index, reactor) in reactors.enumerated() {
+                DispatchQueue.global().async {
+                    start.wait()
+                    let n = reactor.run { () -> Int in
+                        guard let channel = try? reactor.channel(for: device) else { return 0 }
+                        let target = CountingTarget()
+                        let deadline = now() + UInt64(seconds * 1e9)
+                        var i = index * files / 2
+                        while now() < deadline {
+                            for _ in 0..<64 {
+                                let node = shared ? nodes[0] : nodes[i]
+                                i = i + 1 == files ? 0 : i + 1
+                                try? channel.submit(.getattr(node: node, handle: nil), context: .root, token: 0,
+                                                    target: target)
+                            }
+                        }
+                        reactor.releaseChannel(for: device)
+                        return target.completed
+                    }
+                    total.add(n, ordering: .relaxed)
+                    done.signal()
+                }
+            }
+            start.signal()
+            start.signal()
+            done.wait()
+            done.wait()
+            let rate = Double(total.load(ordering: .relaxed)) / seconds
+            print("  \(shared ? "one file   " : "1,000 files"), \(pad("\(shards)", 2)) shard(s): "
+                  + "\(Int(rate)) ops/s")
+        }
+    }
+}
+
 func main() throws {
     let arguments = Array(CommandLine.arguments.dropFirst())
     if arguments.count == 2 && arguments[0] == "--node-memory", let count = Int(arguments[1]) {
@@ -247,6 +313,10 @@ func main() throws {
         let fd = try FileDescriptor.open(directory + "/bench", flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
         let bytes = [UInt8](repeating: 0x5a, count: fileSize)
         _ = try bytes.withUnsafeBytes { try fd.write($0, at: 0) }
+    }
+    if arguments.count == 2 && arguments[0] == "--table-contention", let seconds = Double(arguments[1]) {
+        try tableContention(seconds: seconds, directory: directory)
+        return
     }
     if arguments.count == 3 && arguments[0] == "--probe", let count = Int(arguments[2]) {
         try probe(arguments[1], count: count, directory: directory)
@@ -279,7 +349,7 @@ func main() throws {
         try channel.submit(.mount(MountRequest()), context: .root, token: 0, target: target)
         let dir = try FileDescriptor.open(directory, flags: O_PATH | O_DIRECTORY)
         let file = try FileDescriptor.open(directory + "/bench", flags: O_RDONLY)
-        let filePath = try FileSystemCall.open("bench", relativeTo: dir.rawValue, flags: O_PATH | O_NOFOLLOW)
+        let filePath = try FileSystemCall.open("bench", relativeTo: dir.rawValue, options: [.path, .noFollow])
 
         // getattr: fstatat(AT_EMPTY_PATH) on an O_PATH descriptor is what the device does.
         r.floorStat = best(iterations: iterations) { n in
@@ -357,7 +427,7 @@ func main() throws {
         let mount = try FileDescriptor.open(directory, flags: O_RDONLY | O_DIRECTORY)
         r.floorOpenHandle = best(iterations: iterations / 4) { n in
             for _ in 0..<n {
-                if let fd = try? FileSystemCall.open(handle: handle, mount: mount.rawValue, flags: O_PATH) {
+                if let fd = try? FileSystemCall.open(handle: handle, mount: mount.rawValue, options: .path) {
                     _ = try? FileSystemCall.status(of: fd.rawValue)
                 }
             }

@@ -16,6 +16,18 @@ struct FileHandleTests {
         for i in 0..<count { try writeHostFile(directory + "/\(prefix)\(i)", Array("\(prefix)\(i)".utf8)) }
     }
 
+    /// In an exit test's child: opens, reads and releases node i of `nodes`, file `f<i>` (content: its name);
+    /// fails with 3 (wrong content) or 4 (an error).
+    static func readBack(_ h: Harness, _ nodes: [NodeID], fail: (Int32, String) -> Never) {
+        for (i, node) in nodes.enumerated() {
+            do {
+                let handle = try h.open(node, flags: O_RDONLY)
+                guard try h.read(node, handle, size: 16, at: 0) == Array("f\(i)".utf8) else { fail(3, "f\(i)") }
+                try h.release(node, handle)
+            } catch { fail(4, "open f\(i): \(error)") }
+        }
+    }
+
     @Test func descriptorsAreABoundedCacheAndNodesReopenOnDemand() throws {
         let h = try Harness(options: AIOFSOptions(descriptorCacheSize: 4))
         defer { h.close() }
@@ -141,13 +153,7 @@ struct FileHandleTests {
                 }
             }
             // Every node reopens and reads back (OPEN needs a descriptor on top of the node's).
-            for (i, node) in nodes.enumerated() {
-                do {
-                    let handle = try h.open(node, flags: O_RDONLY)
-                    guard try h.read(node, handle, size: 16, at: 0) == Array("f\(i)".utf8) else { fail(3, "f\(i)") }
-                    try h.release(node, handle)
-                } catch { fail(4, "open f\(i): \(error)") }
-            }
+            Self.readBack(h, nodes, fail: fail)
             // READDIRPLUS of all 1,000 entries looks each up again.
             do {
                 let root = try h.open(.root, flags: O_RDONLY)

@@ -35,7 +35,6 @@
 #include <linux/virtio_fs.h>
 #include <linux/virtio_config.h>
 #include <linux/vhost_types.h>
-#include <linux/openat2.h>
 #include <linux/stat.h>
 
 #include "CLinuxSandbox.h"
@@ -152,9 +151,6 @@ long CLinux_thread_setresuid(uid_t r, uid_t e, uid_t s);
 long CLinux_thread_setresgid(gid_t r, gid_t e, gid_t s);
 long CLinux_thread_setgroups(size_t size, const gid_t *list);
 
-/// openat2(2). Returns an fd or -errno.
-long CLinux_openat2(int dirfd, const char *path, const struct open_how *how, size_t size);
-
 /// renameat2(2). Returns 0 or -errno.
 long CLinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
@@ -198,16 +194,6 @@ void CLinux_guest_memory_guard_unregister(long slot);
 uint32_t CLinux_guest_memory_guard_faults(long slot);
 /// Faults repaired in any range so far (a cheap "did anything happen" check for pollers).
 uint64_t CLinux_guest_memory_guard_generation(void);
-
-// Atomics on memory shared with another process (guest RAM, kernel-visible rings). Swift's Atomic cannot be
-// placed over foreign memory, so these are the only way the rings are read and published.
-static inline uint16_t CLinux_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); }
-static inline void CLinux_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); }
-static inline uint32_t CLinux_load_acquire_u32(const void *p) { return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE); }
-static inline void CLinux_store_release_u32(void *p, uint32_t v) { __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); }
-static inline void CLinux_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void CLinux_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-static inline void CLinux_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
 /// errno of the calling thread (a macro in Glibc).
 static inline int CLinux_errno(void) { extern int *__errno_location(void); return *__errno_location(); }
