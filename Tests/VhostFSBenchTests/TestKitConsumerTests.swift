@@ -48,6 +48,9 @@ struct TestKitConsumerTests {
     }
 
     @Test func anOutsidePackageBuildsOnTheKitAloneAndProbesVhostfsd() throws {
+        // SwiftPM keeps the consumer's build plan (.build/debug.yaml) and does not see files added to or removed
+        // from a path dependency's targets ("missing inputs", or a type not found, after a pull): plan again.
+        try? FileManager.default.removeItem(atPath: Self.packagePath + "/.build/debug.yaml")
         let build = try Self.run(["swift", "build", "--package-path", Self.packagePath])
         try #require(build.status == 0, "swift build of the consumer failed:\n\(build.output.suffix(4000))")
 
