@@ -4,11 +4,10 @@
 // Layers are targets; an arrow in ../shared/DESIGN.md is a dependency here, and nothing else is.
 import PackageDescription
 
-/// Every Swift target needs `_GNU_SOURCE` for Glibc to expose O_PATH, memfd_create, eventfd, epoll,
-/// pthread_setaffinity_np, preadv2, statx and renameat2. Defining it only inside a shim header breaks debug
-/// builds with an fd_set mismatch, so it is passed to Clang for the whole module.
-let gnuSource: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-D_GNU_SOURCE"])]
-let cGNUSource: [CSetting] = [.define("_GNU_SOURCE")]
+// No target needs `-D_GNU_SOURCE`: the C shim (CLinux) defines it inside its own .c files and exports what Glibc
+// hides without it (O_PATH, AT_EMPTY_PATH, memfd_create, statx, ...) as `CLinux_*` functions and constants, the way
+// SwiftNIO's CNIOLinux does. So the manifest has no unsafe flags and the VhostUserTestKit product can be a
+// dependency of other packages.
 
 let package = Package(
     name: "vhostfsd",
@@ -27,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - C shims and system libraries
-        .target(name: "CLinux", cSettings: cGNUSource),
+        .target(name: "CLinux"),
         .systemLibrary(name: "CAIO", path: "Sources/CAIO"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA", pkgConfig: "numa",
                        providers: [.apt(["libnuma-dev"])]),
@@ -37,78 +36,72 @@ let package = Package(
                        providers: [.apt(["liburing-dev"])]),
 
         // MARK: - Linux layer
-        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp", "CURing"],
-                swiftSettings: gnuSource),
+        .target(name: "LinuxSystem", dependencies: ["CLinux", "CAIO", "CNUMA", "CSeccomp", "CURing"]),
 
         // MARK: - Guest memory and rings
-        .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
-        .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"], swiftSettings: gnuSource),
+        .target(name: "GuestMemory", dependencies: ["LinuxSystem", "CLinux"]),
+        .target(name: "Virtqueue", dependencies: ["GuestMemory", "LinuxSystem", "CLinux"]),
         // Runs the SIGBUS guard's fatal half in a process of its own, for GuestMemoryTests.
-        .executableTarget(name: "guest-memory-guard-probe", dependencies: ["GuestMemory", "LinuxSystem"],
-                          swiftSettings: gnuSource),
-        .executableTarget(name: "virtqueue-microbench", dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"], swiftSettings: gnuSource),
+        .executableTarget(name: "guest-memory-guard-probe", dependencies: ["GuestMemory", "LinuxSystem"]),
+        .executableTarget(name: "virtqueue-microbench",
+                          dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"]),
 
         // MARK: - vhost-user protocol
         .target(name: "VhostUser",
-                dependencies: ["LinuxSystem", "CLinux", .product(name: "Logging", package: "swift-log")],
-                swiftSettings: gnuSource),
+                dependencies: ["LinuxSystem", "CLinux", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: - Reactors and the filesystem device
-        .target(name: "Reactor", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
-        .target(name: "FSDev", dependencies: ["Reactor", "LinuxSystem"], swiftSettings: gnuSource),
+        .target(name: "Reactor", dependencies: ["LinuxSystem", "CLinux"]),
+        .target(name: "FSDev", dependencies: ["Reactor", "LinuxSystem"]),
         .target(name: "FSDevAIO", dependencies: ["FSDev", "Reactor", "LinuxSystem", "CLinux", "CAIO",
-                                                 .product(name: "DequeModule", package: "swift-collections")],
-                swiftSettings: gnuSource),
+                                                 .product(name: "DequeModule", package: "swift-collections")]),
         .executableTarget(name: "fsdev-microbench",
-                          dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"],
-                          swiftSettings: gnuSource),
+                          dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux"]),
 
         // MARK: - The daemon
         .target(name: "VhostFSDaemon",
                 dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "FUSE", "LinuxSystem",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                               .product(name: "Logging", package: "swift-log")],
-                swiftSettings: gnuSource),
-        .executableTarget(name: "vhostfsd", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
+                               .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "vhostfsd", dependencies: ["VhostFSDaemon"]),
 
         // MARK: - FUSE over virtio
-        .target(name: "FUSE", dependencies: ["Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"],
-                swiftSettings: gnuSource),
+        // The wire vocabulary (opcodes, INIT flags, protocol version, header sizes): no FSDev, no Reactor, so that a
+        // front-end such as VhostUserTestKit speaks FUSE without the server.
+        .target(name: "FUSEWire", dependencies: ["CLinux"]),
+        .target(name: "FUSE",
+                dependencies: ["FUSEWire", "Virtqueue", "GuestMemory", "FSDev", "LinuxSystem", "CLinux"]),
         .target(name: "VirtioFS",
                 dependencies: ["FUSE", "VhostUser", "Virtqueue", "GuestMemory", "FSDev", "Reactor", "LinuxSystem",
-                               .product(name: "Logging", package: "swift-log")],
-                swiftSettings: gnuSource),
+                               .product(name: "Logging", package: "swift-log")]),
 
         // MARK: - Test kits
         .target(name: "VhostUserTestKit",
-                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSE", "LinuxSystem", "CLinux"],
-                swiftSettings: gnuSource),
-        .target(name: "QEMUTestKit", swiftSettings: gnuSource),
-        .executableTarget(name: "vhostfs-bench", dependencies: ["VhostUserTestKit", "LinuxSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: gnuSource),
+                dependencies: ["VhostUser", "GuestMemory", "Virtqueue", "FUSEWire", "LinuxSystem", "CLinux"]),
+        .target(name: "QEMUTestKit"),
+        .executableTarget(name: "vhostfs-bench",
+                          dependencies: ["VhostUserTestKit", "LinuxSystem",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: - Tests
-        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem", "CLinux"], swiftSettings: gnuSource),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxSystem"], swiftSettings: gnuSource),
+        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem", "CLinux"]),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxSystem"]),
         .testTarget(name: "VirtqueueTests",
-                    dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"],
-                    swiftSettings: gnuSource),
+                    dependencies: ["Virtqueue", "GuestMemory", "LinuxSystem", "VhostUserTestKit"]),
         .testTarget(name: "VhostUserTests",
-                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue", "QEMUTestKit"],
-                    swiftSettings: gnuSource),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "LinuxSystem", "VhostUserTestKit"],
-                    swiftSettings: gnuSource),
+                    dependencies: ["VhostUser", "VhostUserTestKit", "LinuxSystem", "GuestMemory", "Virtqueue",
+                                   "QEMUTestKit"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "LinuxSystem", "VhostUserTestKit"]),
         .testTarget(name: "FSDevAIOTests",
-                    dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux", "VhostUserTestKit"],
-                    swiftSettings: gnuSource),
+                    dependencies: ["FSDevAIO", "FSDev", "Reactor", "LinuxSystem", "CLinux", "VhostUserTestKit"]),
         .testTarget(name: "VirtioFSTests",
                     dependencies: ["VirtioFS", "FSDevAIO", "FSDev", "Reactor", "VhostUser", "VhostUserTestKit",
-                                   "QEMUTestKit", "LinuxSystem", "FUSE"],
-                    swiftSettings: gnuSource),
-        .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"], swiftSettings: gnuSource),
-        .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"], swiftSettings: gnuSource),
-        .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
-        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit"], exclude: ["GuestScripts"],
-                    swiftSettings: gnuSource),
-        .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"], swiftSettings: gnuSource),
+                                   "QEMUTestKit", "LinuxSystem", "FUSE", "FUSEWire"]),
+        .testTarget(name: "QEMUTestKitTests", dependencies: ["QEMUTestKit"]),
+        .testTarget(name: "VhostFSDaemonTests", dependencies: ["VhostFSDaemon"]),
+        .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit", "LinuxSystem"],
+                    exclude: ["GuestScripts"]),
+        .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
     ]
 )

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE // before any include: Glibc's GNU-only calls and constants, for this file only (see CLinux.h)
 #include "CLinux.h"
 
 #include <errno.h>
@@ -15,6 +16,53 @@ _Static_assert(sizeof(struct fuse_entry_out) == 128, "fuse_entry_out");
 _Static_assert(sizeof(struct fuse_init_in) == 64, "fuse_init_in (7.36+)");
 _Static_assert(sizeof(struct fuse_init_out) == 64, "fuse_init_out");
 _Static_assert(sizeof(struct virtio_fs_config) == 40, "virtio 1.2 §5.11.4: tag[36] + num_request_queues");
+
+// The GNU-only constants the header spells out must be Glibc's.
+#define CLINUX_SAME(name) _Static_assert(CLinux_##name == name, #name " differs from Glibc's")
+CLINUX_SAME(O_PATH); CLINUX_SAME(O_DIRECT); CLINUX_SAME(O_NOATIME); CLINUX_SAME(O_TMPFILE);
+CLINUX_SAME(AT_EMPTY_PATH); CLINUX_SAME(AT_NO_AUTOMOUNT); CLINUX_SAME(AT_STATX_SYNC_TYPE);
+CLINUX_SAME(RWF_NOWAIT); CLINUX_SAME(MFD_CLOEXEC); CLINUX_SAME(MFD_ALLOW_SEALING);
+CLINUX_SAME(F_ADD_SEALS); CLINUX_SAME(F_GET_SEALS); CLINUX_SAME(F_SEAL_SEAL); CLINUX_SAME(F_SEAL_SHRINK);
+CLINUX_SAME(F_SEAL_GROW); CLINUX_SAME(F_SEAL_WRITE);
+CLINUX_SAME(F_OFD_GETLK); CLINUX_SAME(F_OFD_SETLK); CLINUX_SAME(F_OFD_SETLKW);
+CLINUX_SAME(CLONE_FS); CLINUX_SAME(CLONE_THREAD); CLINUX_SAME(CLONE_NEWNS); CLINUX_SAME(CLONE_NEWIPC);
+CLINUX_SAME(CLONE_NEWUSER); CLINUX_SAME(CLONE_NEWPID); CLINUX_SAME(CLONE_NEWNET);
+CLINUX_SAME(SEEK_DATA); CLINUX_SAME(SEEK_HOLE);
+CLINUX_SAME(RENAME_NOREPLACE); CLINUX_SAME(RENAME_EXCHANGE); CLINUX_SAME(RENAME_WHITEOUT);
+CLINUX_SAME(STATX_MODE); CLINUX_SAME(STATX_BASIC_STATS); CLINUX_SAME(STATX_BTIME); CLINUX_SAME(STATX_MNT_ID);
+
+int CLinux_statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buffer) {
+    return statx(dirfd, path, flags, mask, buffer);
+}
+ssize_t CLinux_preadv2(int fd, const struct iovec *vectors, int count, off_t offset, int flags) {
+    return preadv2(fd, vectors, count, offset, flags);
+}
+ssize_t CLinux_pwritev2(int fd, const struct iovec *vectors, int count, off_t offset, int flags) {
+    return pwritev2(fd, vectors, count, offset, flags);
+}
+ssize_t CLinux_copy_file_range(int in_fd, off_t *in_offset, int out_fd, off_t *out_offset, size_t length,
+                               unsigned int flags) {
+    return copy_file_range(in_fd, in_offset, out_fd, out_offset, length, flags);
+}
+int CLinux_fallocate(int fd, int mode, off_t offset, off_t length) { return fallocate(fd, mode, offset, length); }
+int CLinux_syncfs(int fd) { return syncfs(fd); }
+int CLinux_memfd_create(const char *name, unsigned int flags) { return memfd_create(name, flags); }
+ssize_t CLinux_getdents64(int fd, void *buffer, size_t length) { return getdents64(fd, buffer, length); }
+int CLinux_pthread_setname_self(const char *name) { return pthread_setname_np(pthread_self(), name); }
+int CLinux_unshare(int flags) { return unshare(flags); }
+int CLinux_setns(int fd, int nstype) { return setns(fd, nstype); }
+int CLinux_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
+int CLinux_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
+int CLinux_pipe2(int ends[2], int flags) { return pipe2(ends, flags); }
+int CLinux_peer_credentials(int sock, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *pid = credentials.pid;
+    *uid = credentials.uid;
+    *gid = credentials.gid;
+    return 0;
+}
 
 ssize_t CLinux_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds) {
     if (nfds > CLINUX_MAX_FDS) { errno = EINVAL; return -1; }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE // before any include: Glibc's GNU-only calls and constants, for this file only (see CLinux.h)
 #include "CLinuxSandbox.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE // before any include: Glibc's GNU-only calls and constants, for this file only (see CLinux.h)
 // SIGBUS guard for guest memory: a front-end can shrink (ftruncate) the file behind a region it gave us after we
 // mapped it; the next access to the lost pages raises SIGBUS, which would kill the daemon. The handler below
 // repairs such a fault in place and records it, and the device drops the connection (issue 10, hole 4).

@@ -1,5 +1,6 @@
 import FSDev
 import Glibc
+import LinuxSystem
 
 extension FileAttributes {
     /// Attributes from a host `stat`.

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 /// Identity of a host inode: (device, inode number). Nodes are deduplicated on it, so the same file reached by two
 /// names or two hard links is one node; the node's O_PATH descriptor pins the inode, so the number cannot be

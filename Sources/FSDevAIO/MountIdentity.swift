@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 /// Which mount a file is on: its file system's device and the mount's id (0 when the kernel gives none).
 struct MountIdentity: Equatable {

@@ -1,12 +1,13 @@
 import CLinux
+import FUSEWire
 
 /// The INIT handshake (linux/fuse.h, FUSE_INIT): the minor version is negotiated down to what the guest speaks,
 /// capability flags to what both sides support.
 public struct FUSEInitNegotiation: Sendable, Equatable {
     /// Protocol major version spoken.
-    public static let major: UInt32 = 7
+    public static let major: UInt32 = FUSEProtocol.major
     /// Newest minor version implemented (linux/fuse.h of Debian 12).
-    public static let maxMinor: UInt32 = 38
+    public static let maxMinor: UInt32 = FUSEProtocol.minor
     /// Oldest minor version accepted.
     public static let minMinor: UInt32 = 27
     /// Largest max_pages the kernel accepts (FUSE_MAX_MAX_PAGES).

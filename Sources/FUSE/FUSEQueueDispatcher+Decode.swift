@@ -1,5 +1,6 @@
 import CLinux
 import FSDev
+import FUSEWire
 import Glibc
 import LinuxSystem
 import Virtqueue

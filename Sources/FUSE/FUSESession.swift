@@ -1,4 +1,5 @@
 import FSDev
+import FUSEWire
 import Synchronization
 
 /// The FUSE connection state of one virtio-fs device, shared by all its queues (and so by several reactors).

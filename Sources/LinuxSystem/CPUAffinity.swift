@@ -29,6 +29,6 @@ public enum CPUAffinity {
     /// Names the calling thread (at most 15 bytes are kept). The corresponding C function is
     /// `pthread_setname_np`.
     public static func nameCurrentThread(_ name: String) {
-        _ = pthread_setname_np(pthread_self(), String(name.utf8.prefix(15)) ?? "thread")
+        _ = CLinux_pthread_setname_self(String(name.utf8.prefix(15)) ?? "thread")
     }
 }

@@ -54,7 +54,7 @@ public final class DirectoryStream {
     public func peek() throws(Errno) -> Entry? {
         if cursor >= filled {
             if atEnd { return nil }
-            let n = try SystemCall.valueOrErrno { getdents64(descriptor.rawValue, buffer, capacity) }.get()
+            let n = try SystemCall.valueOrErrno { CLinux_getdents64(descriptor.rawValue, buffer, capacity) }.get()
             guard n > 0 else {
                 atEnd = true
                 return nil

@@ -51,7 +51,7 @@ public enum FileSystemCall {
         _ path: UnsafePointer<CChar>, relativeTo directory: CInt, mask: UInt32
     ) throws(Errno) -> statx {
         var sx = statx()
-        _ = try SystemCall.valueOrErrno { statx(directory, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &sx) }
+        _ = try SystemCall.valueOrErrno { CLinux_statx(directory, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &sx) }
             .get()
         return sx
     }
@@ -62,7 +62,7 @@ public enum FileSystemCall {
     public static func extendedStatus(of descriptor: CInt, flags: CInt, mask: UInt32) throws(Errno) -> statx {
         var sx = statx()
         let f = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (flags & AT_STATX_SYNC_TYPE)
-        _ = try SystemCall.valueOrErrno { statx(descriptor, "", f, mask, &sx) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_statx(descriptor, "", f, mask, &sx) }.get()
         return sx
     }
 
@@ -206,7 +206,7 @@ public enum FileSystemCall {
     /// Flushes the whole file system containing `descriptor`. The corresponding C function is `syncfs`.
     @inlinable
     public static func synchronizeFileSystem(_ descriptor: CInt) throws(Errno) {
-        _ = try SystemCall.valueOrErrno { syncfs(descriptor) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_syncfs(descriptor) }.get()
     }
 
     /// BSD lock operation (LOCK_SH/LOCK_EX/LOCK_UN, optionally LOCK_NB). EINTR is not retried so that a caller
@@ -220,7 +220,7 @@ public enum FileSystemCall {
     /// through errno. The corresponding C function is `fallocate`.
     @inlinable
     public static func allocate(_ descriptor: CInt, mode: CInt, offset: Int64, length: Int64) throws(Errno) {
-        _ = try SystemCall.valueOrErrno { fallocate(descriptor, mode, off_t(offset), off_t(length)) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_fallocate(descriptor, mode, off_t(offset), off_t(length)) }.get()
     }
 
     /// Copies up to `length` bytes between files in the kernel; returns the count. The corresponding C function
@@ -233,7 +233,7 @@ public enum FileSystemCall {
         var inOff = off_t(sourceOffset)
         var outOff = off_t(destinationOffset)
         return try SystemCall.valueOrErrno {
-            copy_file_range(source, &inOff, destination, &outOff, length, flags)
+            CLinux_copy_file_range(source, &inOff, destination, &outOff, length, flags)
         }.get()
     }
 
@@ -269,7 +269,7 @@ public enum FileSystemCall {
         _ descriptor: CInt, _ vectors: UnsafePointer<iovec>, count: Int, offset: Int64, flags: CInt
     ) throws(Errno) -> Int {
         guard let n = CInt(exactly: count) else { throw .invalidArgument }
-        return try SystemCall.valueOrErrno { preadv2(descriptor, vectors, n, off_t(offset), flags) }.get()
+        return try SystemCall.valueOrErrno { CLinux_preadv2(descriptor, vectors, n, off_t(offset), flags) }.get()
     }
 
     /// Writes `count` vectors at `offset` with RWF_* `flags`; returns the byte count written (possibly short). The
@@ -279,7 +279,7 @@ public enum FileSystemCall {
         _ descriptor: CInt, _ vectors: UnsafePointer<iovec>, count: Int, offset: Int64, flags: CInt
     ) throws(Errno) -> Int {
         guard let n = CInt(exactly: count) else { throw .invalidArgument }
-        return try SystemCall.valueOrErrno { pwritev2(descriptor, vectors, n, off_t(offset), flags) }.get()
+        return try SystemCall.valueOrErrno { CLinux_pwritev2(descriptor, vectors, n, off_t(offset), flags) }.get()
     }
 
     /// Open-file-description lock command (F_OFD_GETLK / F_OFD_SETLK) on `lock`. The corresponding C function is

@@ -8,7 +8,7 @@ public enum MemFD {
     /// `memfd_create` and `ftruncate`.
     public static func create(name: String, size: UInt64, allowSealing: Bool = false) throws(Errno) -> FileDescriptor {
         let flags = UInt32(MFD_CLOEXEC) | (allowSealing ? UInt32(MFD_ALLOW_SEALING) : 0)
-        let fd = try SystemCall.valueOrErrno { memfd_create(name, flags) }.get()
+        let fd = try SystemCall.valueOrErrno { CLinux_memfd_create(name, flags) }.get()
         let owned = FileDescriptor(taking: fd)
         guard let s = Int64(exactly: size) else { throw .invalidArgument }
         try owned.truncate(to: s)

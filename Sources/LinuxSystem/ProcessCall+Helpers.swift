@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// What the daemon's start-up needs to run a helper program (newuidmap, newgidmap) and talk to a forked helper
@@ -6,7 +7,7 @@ extension ProcessCall {
     /// A pipe, both ends close-on-exec. The corresponding C function is `pipe2(O_CLOEXEC)`.
     public static func pipe() throws(Errno) -> (read: FileDescriptor, write: FileDescriptor) {
         var ends: [CInt] = [-1, -1]
-        _ = try SystemCall.valueOrErrno { pipe2(&ends, O_CLOEXEC) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_pipe2(&ends, O_CLOEXEC) }.get()
         return (FileDescriptor(taking: ends[0]), FileDescriptor(taking: ends[1]))
     }
 
@@ -52,13 +53,13 @@ extension ProcessCall {
     /// Sets the real, effective and saved user ids of every thread of the process. The corresponding C function is
     /// `setresuid`.
     public static func setUserIDs(_ uid: uid_t) throws(Errno) {
-        _ = try SystemCall.valueOrErrno { setresuid(uid, uid, uid) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_setresuid(uid, uid, uid) }.get()
     }
 
     /// Sets the real, effective and saved group ids of every thread of the process. The corresponding C function is
     /// `setresgid`.
     public static func setGroupIDs(_ gid: gid_t) throws(Errno) {
-        _ = try SystemCall.valueOrErrno { setresgid(gid, gid, gid) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_setresgid(gid, gid, gid) }.get()
     }
 
     /// Writes `text` to a /proc file in one write (the kernel takes a user namespace's map or `setgroups` only

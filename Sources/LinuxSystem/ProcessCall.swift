@@ -33,7 +33,7 @@ public enum ProcessCall {
     /// Moves the calling thread into new namespaces (CLONE_NEW* flags), or gives it private copies of shared
     /// attributes (CLONE_FS...). The corresponding C function is `unshare`.
     public static func unshare(_ flags: CInt) throws(Errno) {
-        _ = try SystemCall.valueOrErrno { Glibc.unshare(flags) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_unshare(flags) }.get()
     }
 
     /// Forks the process; returns 0 in the child and the child's pid in the parent. Only the calling thread exists

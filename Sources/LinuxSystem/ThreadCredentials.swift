@@ -46,6 +46,6 @@ public enum ThreadCredentials {
     /// Gives the calling thread its own umask, working directory and root (instead of sharing the process's), so
     /// that `setUmask` affects this thread only. The corresponding C function is `unshare(CLONE_FS)`.
     public static func unshareFileSystemAttributes() throws(Errno) {
-        _ = try SystemCall.valueOrErrno { unshare(CLONE_FS) }.get()
+        _ = try SystemCall.valueOrErrno { CLinux_unshare(CLinux_CLONE_FS) }.get()
     }
 }

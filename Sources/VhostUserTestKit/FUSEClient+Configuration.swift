@@ -1,3 +1,4 @@
+import FUSEWire
 import Glibc
 
 extension FUSEClient {
@@ -27,7 +28,7 @@ extension FUSEClient {
         /// Accept VIRTIO_RING_F_INDIRECT_DESC when offered (the client itself posts direct chains).
         public var acceptsIndirectDescriptors: Bool = true
         /// FUSE_INIT protocol minor version offered (major is 7).
-        public var minorVersion: UInt32 = 38
+        public var minorVersion: UInt32 = FUSEProtocol.minor
         /// FUSE_INIT `max_readahead`.
         public var maximumReadahead: UInt32 = 128 * 1024
         /// FUSE_INIT flags (low 32 bits: `flags`, high 32 bits: `flags2`, sent with FUSE_INIT_EXT). The default is

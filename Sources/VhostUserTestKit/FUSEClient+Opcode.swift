@@ -1,4 +1,4 @@
-import FUSE
+import FUSEWire
 
 extension FUSEClient {
     /// FUSE request opcodes (linux/fuse.h `enum fuse_opcode`, protocol 7.38): the daemon's own `FUSEOpcode`, so the

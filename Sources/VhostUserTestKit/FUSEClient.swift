@@ -245,11 +245,12 @@ public final class FUSEClient: @unchecked Sendable {
 
     /// The backend's process id, from the socket's peer credentials (SO_PEERCRED); nil if unavailable.
     public var backendProcessID: Int32? {
-        var credentials = ucred()
-        var length = socklen_t(MemoryLayout<ucred>.size)
-        let r = getsockopt(frontend.connection.socket.rawValue, SOL_SOCKET, SO_PEERCRED, &credentials, &length)
-        guard r == 0, credentials.pid > 0 else { return nil }
-        return credentials.pid
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
+        let r = CLinux_peer_credentials(frontend.connection.socket.rawValue, &pid, &uid, &gid)
+        guard r == 0, pid > 0 else { return nil }
+        return pid
     }
 
     /// Stops every ring with GET_VRING_BASE, as QEMU does when the guest stops, and shuts the socket down (most

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import LinuxSystem
 #endif
 
 /// One running back-end instance: spawned in its own process group with stdout and stderr in a log file, waited for

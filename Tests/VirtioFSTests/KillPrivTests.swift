@@ -1,6 +1,7 @@
 import CLinux
 import FSDevAIO
 import FUSE
+import FUSEWire
 import Foundation
 import Glibc
 import Testing

@@ -2,6 +2,7 @@ import CLinux
 import FSDevAIO
 import Foundation
 import Glibc
+import LinuxSystem
 import Testing
 import VhostUserTestKit
 

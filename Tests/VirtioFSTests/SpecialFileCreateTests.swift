@@ -1,6 +1,7 @@
 import FSDevAIO
 import Foundation
 import Glibc
+import LinuxSystem
 import Testing
 import VhostUserTestKit
 
