@@ -306,9 +306,12 @@ import Testing
         #expect(try readHostFile(h.path("w")) == [9, 2, 3, 4])
         try h.release(e.node, fh)
         // Without writeback, a write-only handle cannot read: the kernel's EBADF arrives through the completion.
+        // A new mount is a new session: the previous session's nodes are gone.
         _ = try h.call(.mount(MountRequest(maxWrite: 0, writebackCache: false))).get()
-        let wo = try h.open(e.node, flags: O_WRONLY)
-        #expect(throws: Errno.badFileDescriptor) { try h.read(e.node, wo, size: 4, at: 0) }
-        try h.release(e.node, wo)
+        #expect(throws: Errno.badFileDescriptor) { _ = try h.open(e.node, flags: O_WRONLY) }
+        let again = try h.lookup(.root, "w")
+        let wo = try h.open(again.node, flags: O_WRONLY)
+        #expect(throws: Errno.badFileDescriptor) { try h.read(again.node, wo, size: 4, at: 0) }
+        try h.release(again.node, wo)
     }
 }
