@@ -31,6 +31,8 @@ public final class AIOFSChannel: FSChannel, Poller {
     public var pooledWriteCount: (total: UInt64, onReactor: UInt64) {
         (helpers?.writeJobs ?? 0, helpers?.writesOnReactor ?? 0)
     }
+    /// Helper threads woken for queued writes (diagnostics and tests).
+    public var helperWakeupsForWrites: UInt64 { helpers?.writeWakeups ?? 0 }
 
     /// How often a waiting SETLKW / blocking flock is retried.
     static let lockRetryNanoseconds: UInt64 = 2_000_000

@@ -225,6 +225,11 @@ final class NodeTable: Sendable {
         }
     }
 
+    /// Units of the descriptor cache's budget in use now: what bounds the cache, read in one atomic load (the sum
+    /// of `descriptorCounts` visits the shards one after another, so a descriptor moving between shards meanwhile
+    /// can be counted twice).
+    var cachedDescriptorBudgetInUse: Int { budget.count }
+
     /// Mounts with an open descriptor.
     var mountCount: Int { mounts.count }
 

@@ -360,6 +360,59 @@ import Testing
         try h.release(e.node, fh)
     }
 
+    /// A burst of writes to one file stays on the reactor (they would take the file's inode lock in turn: a helper
+    /// would only wait for it); a burst to several files wakes helpers. All the bytes land either way.
+    @Test func helpersAreWokenOnlyForWritesToOtherFiles() throws {
+        let h = try Harness(options: IOEngine.threads.options())
+        defer { h.close() }
+        let files = try (0..<4).map { i in try h.create(.root, FileName("burst\(i)")) }
+        let wakeups = { h.group.reactors[0].run { h.channels[0].value.helperWakeupsForWrites } }
+        // Sixteen writes submitted in one reactor pass, to `targets` files in turn; waits for all of them.
+        func burst(_ targets: Int, round: Int) throws {
+            // The bytes stay put until every write completed.
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 4096, alignment: 4096)
+            defer { buffer.deallocate() }
+            for i in 0..<16 {
+                buffer[(i * 4096)..<((i + 1) * 4096)].copyBytes(from: pattern(4096, seed: UInt64(round * 16 + i)))
+            }
+            let completions = Completions(reactor: h.group.reactors[0])
+            let channel = h.channels[0]
+            let box = Unchecked(value: (files, buffer))
+            let refused = h.group.reactors[0].run { () -> Int in
+                var refused = 0
+                for i in 0..<16 {
+                    let (e, fh) = box.value.0[i % targets]
+                    var v = iovec(iov_base: box.value.1.baseAddress! + i * 4096, iov_len: 4096)
+                    withUnsafePointer(to: &v) { p in
+                        do throws(Errno) {
+                            try channel.value.submit(
+                                .write(node: e.node, handle: fh, offset: UInt64(i / targets * 4096), size: 4096,
+                                       buffers: UnsafeBufferPointer(start: p, count: 1)),
+                                context: .root, token: UInt64(i), target: completions)
+                        } catch { refused += 1 }
+                    }
+                }
+                return refused
+            }
+            #expect(refused == 0)
+            let done = completions.wait(count: 16)
+            #expect(done.count == 16)
+            #expect(done.allSatisfy { if case .success(.count(4096)) = $0.result { true } else { false } })
+        }
+        // One file: never a helper, however often the burst comes.
+        for round in 0..<5 { try burst(1, round: round) }
+        #expect(wakeups() == 0)
+        #expect(try readHostFile(h.path("burst0")) == (0..<16).flatMap { pattern(4096, seed: UInt64(4 * 16 + $0)) })
+        // Four files: helpers are woken (once they are idle: a few bursts give them the time to get there).
+        var round = 5
+        while wakeups() == 0 && round < 50 {
+            try burst(4, round: round)
+            round += 1
+        }
+        #expect(wakeups() > 0)
+        for f in files { try h.release(f.0.node, f.1) }
+    }
+
     /// A request with more iovecs than a job slot holds is still served (by libaio), not refused.
     @Test func aWriteWithMoreVectorsThanASlotHoldsFallsBackToLibaio() throws {
         let h = try Harness(options: IOEngine.threads.options(AIOFSOptions(maxWrite: 1 << 20)))

@@ -186,7 +186,7 @@ struct ShardingTests {
         let running = Atomic<Bool>(true)
         let watcher = Thread {
             while running.load(ordering: .relaxed) {
-                let cached = h.device.nodeDescriptorCounts.cached
+                let cached = h.device.nodes.cachedDescriptorBudgetInUse
                 if cached > highest.load(ordering: .relaxed) { highest.store(cached, ordering: .relaxed) }
                 usleep(200)  // a sampling period, not a wait for a condition
             }
