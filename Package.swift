@@ -102,6 +102,6 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
         .testTarget(name: "EndToEndTests", dependencies: ["QEMUTestKit", "VhostUserTestKit", "LinuxSystem"],
                     exclude: ["GuestScripts"]),
-        .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem"]),
+        .testTarget(name: "VhostFSBenchTests", dependencies: ["VhostUserTestKit", "LinuxSystem", "QEMUTestKit"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import QEMUTestKit
 
 #if canImport(Glibc)
 import Glibc
@@ -8,17 +9,8 @@ import Glibc
 enum HostSide {
     /// Runs `arguments[0]` (looked up in PATH when not absolute) and returns its exit status and combined output.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outcome = try HostCommand.run(arguments)
+        return (outcome.status, outcome.output)
     }
 
     /// The SHA-256 of a file as lowercase hex (coreutils `sha256sum`, which the guest tests need anyway).

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QEMUTestKit
 import Testing
 import VhostUserTestKit
 
@@ -16,25 +17,8 @@ struct TestKitConsumerTests {
     /// The consumer package, relative to the package root (the working directory of `swift test`).
     static let packagePath = FileManager.default.currentDirectoryPath + "/contrib/testkit-consumer"
 
-    struct Outcome {
-        var status: Int32
-        var output: String
-    }
-
     /// Runs `arguments` (through /usr/bin/env, so `swift` is found on PATH) with stdout and stderr merged.
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> HostCommand.Outcome { try HostCommand.run(arguments) }
 
     @Test func theManifestHasNoUnsafeFlags() throws {
         // A scratch directory of its own: the running `swift test` holds the lock on .build.
