@@ -155,8 +155,8 @@ struct DaemonArguments: ParsableCommand {
         name: .customLong("io-engine"),
         help: ArgumentHelp(
             "How writes and reads that miss the page cache are done: libaio (writes through io_submit on the "
-                + "reactor), threads (pwritev on the reactor when alone, spread over helper threads in bursts) or "
-                + "io_uring (the kernel's workers take what would block) (vhostfsd). (default: threads)",
+                + "reactor), threads (pwritev on the reactor; a burst to several files spread over helper "
+                + "threads) or io_uring (the kernel's workers take what would block) (vhostfsd). (default: threads)",
             valueName: "engine"))
     var ioEngine: String?
 
