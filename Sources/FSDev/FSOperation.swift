@@ -11,7 +11,8 @@ public enum FSOperation {
     /// group and lacks CAP_FSETID; the daemon, as root, would keep it otherwise.
     public static let setxattrKillSetGroupID: Int32 = 1 << 24
 
-    /// INIT: mount the share with the negotiated options.
+    /// INIT: mount the share with the negotiated options. A new session: every node and handle of a previous one
+    /// is dropped first (as `unmount`), whether or not it ended with DESTROY.
     case mount(MountRequest)
     /// DESTROY: drop every node and handle the guest holds.
     case unmount

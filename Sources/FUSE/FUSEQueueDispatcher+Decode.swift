@@ -79,10 +79,9 @@ extension FUSEQueueDispatcher {
             reply(slot, out)
         case .accepted(let out, _, let agreed):
             if session.isInitialized {
-                // A new INIT without DESTROY (the guest rebooted under a running back-end): release what the old
-                // mount held first.
+                // A new INIT without DESTROY (the guest rebooted under a running back-end): a new session. The
+                // mount below drops what the old one held.
                 session.reset()
-                try? channel.submit(.unmount, context: .root, token: Self.ignoredToken, target: self)
             }
             slot.pendingInit = out
             submit(slot, .mount(MountRequest(maxWrite: out.max_write,

@@ -88,6 +88,27 @@ struct FUSEOperationTests {
         #expect(d.fsdev.handleCount == 0)
     }
 
+    /// A second INIT without DESTROY (a guest rebooted under a running back-end) starts a new session: the old
+    /// one's nodes and handles are dropped, and its node ids are stale.
+    @Test func aNewInitWithoutDestroyReleasesTheOldSession() throws {
+        let d = try InProcessDaemon()
+        defer { d.stop() }
+        let c = try d.client()
+        defer { c.shutdown() }
+        var old: [UInt64] = []
+        for i in 0..<10 {
+            let (e, _) = try c.create(parent: FUSEClient.rootNodeID, name: "r\(i)", flags: O_RDWR, mode: 0o644)
+            old.append(e.nodeID)
+        }
+        #expect(d.fsdev.nodeCount == 11)
+        #expect(d.fsdev.handleCount == 10)
+        try c.initialize()
+        #expect(d.fsdev.nodeCount == 1)
+        #expect(d.fsdev.handleCount == 0)
+        #expect(throws: FUSEClient.Failure.errno(EBADF)) { _ = try c.getattr(old[0]) }
+        #expect(try c.lookup(parent: FUSEClient.rootNodeID, name: "r0").nodeID != 0)
+    }
+
     /// A front-end that goes away with writes in flight: every engine finishes them from guest memory that stays
     /// mapped until then, releases every node, handle and descriptor, and serves the next front-end.
     @Test(arguments: AIOFSOptions.Engine.allCases)
